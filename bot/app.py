@@ -1,0 +1,116 @@
+"""Building the PTB application and running it beside the bridge in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+
+from bot.delivery import Delivery
+from bot.handlers import buttons, fallback, imagine, start
+from bot.services import BotApplication, BotContext, Services
+from bot.settings import Backend as BackendName
+from bot.settings import Settings
+from bridge.backend import Backend
+from bridge.discord_backend import DiscordBackend
+from bridge.dispatcher import Dispatcher
+from bridge.simulator import MidjourneyModel, SimulatorBackend
+from storage.db import Database
+
+_log = logging.getLogger(__name__)
+
+_COMMANDS = {
+    "en": [
+        BotCommand("imagine", "Draw a picture from a prompt"),
+        BotCommand("help", "How to use the bot"),
+    ],
+    "zh": [BotCommand("imagine", "根据提示词生成图片"), BotCommand("help", "使用说明")],
+}
+
+
+def build_application(settings: Settings) -> BotApplication:
+    root = settings.telegram_api_url
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .context_types(ContextTypes(context=BotContext))
+        # Retries every 429 after its retry_after; group pacing at Telegram's 20 a minute.
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(True)
+        .media_write_timeout(60)
+        .build()
+    )
+    application.add_handlers(
+        [*start.HANDLERS, *imagine.HANDLERS, *buttons.HANDLERS, *fallback.HANDLERS]
+    )
+    application.add_error_handler(fallback.on_error)
+    return application  # type: ignore[return-value]
+
+
+def make_backend(settings: Settings) -> Backend:
+    if settings.midjourney_backend is BackendName.SIMULATOR:
+        return SimulatorBackend(MidjourneyModel(step_delay=settings.simulator_step_s))
+    assert settings.discord_user_token is not None
+    assert settings.discord_bot_token is not None
+    return DiscordBackend(
+        api_url=settings.discord_api_url,
+        gateway_url=settings.discord_gateway_url,
+        user_token=settings.discord_user_token.get_secret_value(),
+        bot_token=settings.discord_bot_token.get_secret_value(),
+        guild_id=str(settings.discord_guild_id),
+        channel_id=str(settings.discord_channel_id),
+    )
+
+
+async def run(
+    settings: Settings,
+    *,
+    stop: asyncio.Event,
+    backend: Backend | None = None,
+    poll_timeout: float = 10,
+) -> None:
+    """Serve until `stop` is set; in-flight jobs stay in the database for the next start."""
+    backend = backend or make_backend(settings)
+    async with Database(settings.database_url) as db:
+        dispatcher = Dispatcher(
+            db=db,
+            backend=backend,
+            concurrency=settings.mj_concurrency,
+            queue_limit=settings.mj_queue_limit,
+            job_timeout=settings.mj_job_timeout_s,
+        )
+        application = build_application(settings)
+        delivery = Delivery(
+            bot=application.bot,
+            db=db,
+            backend=backend,
+            progress_interval=settings.progress_edit_interval_s,
+        )
+        dispatcher.subscribe(delivery.on_event)
+        application.bot_data["services"] = Services(settings, db, dispatcher, backend, delivery)
+        async with application:  # initialize (getMe) ... shutdown
+            for lang, commands in _COMMANDS.items():
+                await application.bot.set_my_commands(
+                    commands, language_code=None if lang == "en" else lang
+                )
+            await dispatcher.start()
+            try:
+                await application.start()
+                assert application.updater is not None
+                await application.updater.start_polling(
+                    poll_interval=0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
+                )
+                await delivery.resume()
+                _log.info("bot running", extra={"backend": settings.midjourney_backend.value})
+                await stop.wait()
+            finally:
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+                await dispatcher.aclose()
+                await delivery.aclose()

@@ -1,0 +1,186 @@
+"""Telling chats what became of their jobs: progress, the finished picture, or the failure.
+
+Subscribed to the dispatcher. Each finished job is delivered in its own task so a slow upload
+never holds up the dispatcher, and `delivered_at` makes delivery happen once: a restart delivers
+what was finished but not yet sent, and nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from bot.images import fit_photo
+from bot.keyboards import layout, markup
+from bot.progress import ProgressEditor
+from bot.texts import failure_reason, text
+from bridge.backend import Backend
+from bridge.errors import BridgeError
+from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
+from bridge.messages import ResultKind
+from storage.buttons import add_buttons
+from storage.db import Database
+from storage.jobs import get_job, undelivered_jobs, update_job
+from storage.models import Job, JobStatus, utcnow
+
+_log = logging.getLogger(__name__)
+
+CAPTION_LIMIT = 1024
+_UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
+
+
+def _transient(exc: BaseException) -> bool:
+    # BadRequest and Forbidden are NetworkError subclasses in PTB but will not heal by retrying.
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | Forbidden)
+
+
+def caption_for(job: Job, lang: str, *, downscaled: bool) -> str:
+    tail = text(lang, "caption_downscaled") if downscaled else ""
+    room = CAPTION_LIMIT - len(tail) - (len(job.label) + 3 if job.label else 0)
+    prompt = job.prompt if len(job.prompt) <= room else job.prompt[: room - 1] + "…"
+    key = "caption_action" if job.label else "caption"
+    return text(lang, key, prompt=prompt, label=job.label or "") + tail
+
+
+class Delivery:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        db: Database,
+        backend: Backend,
+        progress_interval: float,
+        attempts: int = 5,
+    ) -> None:
+        self._bot = bot
+        self._db = db
+        self._backend = backend
+        self._attempts = attempts
+        self.progress = ProgressEditor(bot=bot, db=db, interval=progress_interval)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def on_event(self, event: JobEvent) -> None:
+        if isinstance(event, JobProgress):
+            await self.progress.update(event.job_id, event.percent)
+        elif isinstance(event, JobSucceeded | JobFailed):
+            self.progress.forget(event.job_id)
+            self._spawn(event.job_id)
+
+    async def resume(self) -> None:
+        """Deliver what finished while nobody was there to send it (e.g. before a restart)."""
+        async with self._db.transaction() as session:
+            jobs = await undelivered_jobs(session=session)
+        for job in jobs:
+            assert job.id is not None
+            self._spawn(job.id)
+
+    async def aclose(self) -> None:
+        await self.progress.aclose()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, job_id: int) -> None:
+        task = asyncio.create_task(self._deliver(job_id), name=f"deliver-{job_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, job_id: int) -> None:
+        async with self._db.transaction() as session:
+            job = await get_job(session=session, job_id=job_id)
+        if job is None or job.delivered_at is not None or not job.status.finished:
+            return
+        try:
+            if job.status is JobStatus.SUCCEEDED:
+                await self._send_result(job)
+            else:
+                await self._send_failure(job)
+        except Forbidden:
+            _log.info("chat unreachable, result dropped", extra={"job_id": job_id})
+        except Exception:
+            # Left undelivered: the next start tries again.
+            _log.exception("delivery failed", extra={"job_id": job_id})
+            return
+        async with self._db.transaction() as session:
+            await update_job(session=session, job_id=job_id, delivered_at=utcnow())
+
+    async def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            retry=retry_if_exception(_transient),
+            wait=wait_exponential(multiplier=0.5, max=20),
+            stop=stop_after_attempt(self._attempts),
+            reraise=True,
+        )
+
+    async def _send_result(self, job: Job) -> None:
+        assert job.id is not None
+        assert job.result_url is not None
+        data = await self._backend.fetch(job.result_url)
+        photo, downscaled = await asyncio.to_thread(fit_photo, data)
+        lang = job.language
+        wants_original = downscaled or job.result_kind in _UPSCALES
+        rows = layout(
+            job.buttons, original_label=text(lang, "button_original") if wants_original else None
+        )
+        async with self._db.transaction() as session:
+            tokens = await add_buttons(
+                session=session,
+                chat_id=job.chat_id,
+                job_id=job.id,
+                buttons=[(key.action, key.custom_id, key.label) for row in rows for key in row],
+            )
+        filename = (job.result_filename or "midjourney.png").rsplit(".", 1)[0]
+        async for attempt in await self._retrying():
+            with attempt:
+                await self._bot.send_photo(
+                    job.chat_id,
+                    InputFile(photo, filename=filename + (".jpg" if downscaled else ".png")),
+                    caption=caption_for(job, lang, downscaled=downscaled),
+                    reply_parameters=self._reply(job),
+                    reply_markup=markup(rows, [t.token for t in tokens]),
+                )
+        await self._remove_status(job)
+
+    async def _send_failure(self, job: Job) -> None:
+        reason = failure_reason(job.language, job.error_kind or "unknown", job.error or "")
+        body = text(job.language, "failed", reason=reason)
+        if job.status_message_id is not None:
+            try:
+                await self._bot.edit_message_text(body, job.chat_id, job.status_message_id)
+                return
+            except BadRequest:
+                pass  # the status message is gone: say it in a new reply
+        async for attempt in await self._retrying():
+            with attempt:
+                await self._bot.send_message(job.chat_id, body, reply_parameters=self._reply(job))
+
+    async def send_original(self, job: Job, reply_to: int) -> Message | None:
+        """Send the untouched result file as a document; None if it can no longer be fetched."""
+        if job.result_url is None:
+            return None
+        try:
+            data = await self._backend.fetch(job.result_url)
+        except BridgeError:
+            return None
+        return await self._bot.send_document(
+            job.chat_id,
+            InputFile(data, filename=job.result_filename or "midjourney.png"),
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
+        )
+
+    async def _remove_status(self, job: Job) -> None:
+        if job.status_message_id is None:
+            return
+        try:
+            await self._bot.delete_message(job.chat_id, job.status_message_id)
+        except TelegramError:
+            _log.info("status message not deleted", extra={"job_id": job.id})
+
+    @staticmethod
+    def _reply(job: Job) -> ReplyParameters | None:
+        if job.request_message_id is None:
+            return None
+        return ReplyParameters(job.request_message_id, allow_sending_without_reply=True)

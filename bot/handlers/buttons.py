@@ -1,0 +1,81 @@
+"""Taps on result keyboards: the callback_data is a token that storage maps to the action."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import CallbackQueryHandler
+
+from bot.keyboards import CALLBACK_PREFIX
+from bot.services import BotContext
+from bot.submission import Refusal, Request, launch_job, reserve_job
+from bot.texts import language_of, text
+from storage.buttons import resolve_token
+from storage.errors import UnknownToken
+from storage.jobs import get_job
+from storage.models import ButtonToken, Job, JobKind, JobStatus
+
+_log = logging.getLogger(__name__)
+
+
+async def _resolve(context: BotContext, data: str, chat_id: int) -> tuple[ButtonToken, Job] | None:
+    """The button and its finished job, if the token exists and belongs to this chat."""
+    try:
+        async with context.services.db.transaction() as session:
+            button = await resolve_token(
+                session=session, token=data.removeprefix(CALLBACK_PREFIX), chat_id=chat_id
+            )
+            parent = await get_job(session=session, job_id=button.job_id)
+    except UnknownToken:
+        return None
+    if parent is None or parent.status is not JobStatus.SUCCEEDED:
+        return None
+    return button, parent
+
+
+async def press(update: Update, context: BotContext) -> None:
+    """Run the Midjourney button (or send the original) behind a tapped token."""
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    lang = language_of(query.from_user.language_code)
+    message = query.message
+    services = context.services
+    found = await _resolve(context, query.data, message.chat.id) if message else None
+    if found is None or message is None:
+        await query.answer(text(lang, "button_unknown"), show_alert=True)
+        return
+    button, parent = found
+
+    if button.action == "original":
+        await query.answer()
+        await context.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
+        if await services.delivery.send_original(parent, message.message_id) is None:
+            await message.reply_text(text(lang, "original_gone"))
+        return
+
+    request = Request(
+        chat_id=message.chat.id,
+        chat_is_group=message.chat.type != "private",
+        user_id=query.from_user.id,
+        language=lang,
+        kind=JobKind.ACTION,
+        prompt=parent.prompt,
+        reply_to=message.message_id,
+        label=button.label,
+        custom_id=button.custom_id,
+        parent=parent,
+    )
+    try:
+        job = await reserve_job(services, request)
+    except Refusal as refusal:
+        await query.answer(refusal.text(lang), show_alert=True)
+        return
+    # Answer before the slow part: Telegram shows a spinner until we do, and expires the query.
+    await query.answer(text(lang, "button_working"))
+    await launch_job(services, context.bot, job)
+
+
+HANDLERS = [CallbackQueryHandler(press, pattern=f"^{CALLBACK_PREFIX}")]

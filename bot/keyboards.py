@@ -1,0 +1,88 @@
+"""Inline keyboards built from the buttons Midjourney attached to a result.
+
+Pure layout: which of Midjourney's buttons we show, under which label, in which row. The caller
+stores a token per button and puts the tokens into callback_data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+CALLBACK_PREFIX = "t:"
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    label: str
+    action: str  # "mj" presses custom_id on Midjourney's message; "original" sends the file
+    custom_id: str | None = None
+
+
+# (pattern on custom_id, row, label). Order inside a row follows Midjourney's own order.
+_RULES: tuple[tuple[re.Pattern[str], int, str | None], ...] = tuple(
+    (re.compile(pattern), row, label)
+    for pattern, row, label in (
+        (r"^MJ::JOB::upsample::(\d)::", 0, "U{0}"),
+        (r"^MJ::JOB::reroll::", 0, "🔄"),
+        (r"^MJ::JOB::variation::(\d)::", 1, "V{0}"),
+        (r"^MJ::JOB::upsample_v\w+_2x_subtle::", 2, "🔍 Upscale (Subtle)"),
+        (r"^MJ::JOB::upsample_v\w+_2x_creative::", 2, "🔍 Upscale (Creative)"),
+        (r"^MJ::JOB::upsample_v5_2x::", 2, "🔍 Upscale (2x)"),
+        (r"^MJ::JOB::upsample_v5_4x::", 2, "🔍 Upscale (4x)"),
+        (r"^MJ::JOB::low_variation::", 3, "🪄 Vary (Subtle)"),
+        (r"^MJ::JOB::high_variation::", 3, "🪄 Vary (Strong)"),
+        (r"^MJ::Outpaint::50::", 4, "🔎 Zoom Out 2x"),
+        (r"^MJ::Outpaint::75::", 4, "🔎 Zoom Out 1.5x"),
+        (r"^MJ::Outpaint::100::", 4, "⬛ Make Square"),
+        (r"^MJ::JOB::pan_left::", 5, "⬅️"),
+        (r"^MJ::JOB::pan_right::", 5, "➡️"),
+        (r"^MJ::JOB::pan_up::", 5, "⬆️"),
+        (r"^MJ::JOB::pan_down::", 5, "⬇️"),
+    )
+)
+
+
+def _key_for(custom_id: str) -> tuple[int, Key] | None:
+    for pattern, row, label in _RULES:
+        match = pattern.match(custom_id)
+        if match:
+            assert label is not None
+            return row, Key(label.format(*match.groups()), "mj", custom_id)
+    return None
+
+
+def layout(buttons: Iterable[Mapping[str, Any]], *, original_label: str | None) -> list[list[Key]]:
+    """Rows of keys for Midjourney's buttons; buttons we cannot drive from Telegram are left out.
+
+    Left out for now: Vary (Region) needs a mask editor, Custom Zoom a modal, bookmarks and
+    web links do nothing useful here.
+    """
+    rows: dict[int, list[Key]] = {}
+    for button in buttons:
+        found = _key_for(str(button.get("custom_id") or ""))
+        if found is not None:
+            row, key = found
+            rows.setdefault(row, []).append(key)
+    result = [rows[row] for row in sorted(rows)]
+    if original_label:
+        result.append([Key(original_label, "original")])
+    return result
+
+
+def markup(rows: Sequence[Sequence[Key]], tokens: Sequence[str]) -> InlineKeyboardMarkup:
+    """Pair keys (row by row) with their stored tokens."""
+    flat_tokens = iter(tokens)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(key.label, callback_data=CALLBACK_PREFIX + next(flat_tokens))
+                for key in row
+            ]
+            for row in rows
+        ]
+    )

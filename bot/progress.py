@@ -1,0 +1,107 @@
+"""Progress shown by editing each job's status message, at most one edit per chat per interval.
+
+Telegram counts edits against the same flood budget as messages (about 20 a minute in a group),
+so updates are coalesced: a chat's jobs take turns, and each edit shows the newest percentage.
+Progress edits are never retried: a newer one will come, and a late one would be stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.texts import progress_bar, text
+from storage.db import Database
+from storage.jobs import get_job
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Status:
+    chat_id: int
+    message_id: int
+    language: str
+    percent: int | None = None
+    shown: int | None = -1
+
+
+class ProgressEditor:
+    def __init__(self, *, bot: Bot, db: Database, interval: float) -> None:
+        self._bot = bot
+        self._db = db
+        self._interval = interval
+        self._jobs: dict[int, _Status | None] = {}  # None: job without a status message
+        self._flushers: dict[int, asyncio.Task[None]] = {}
+        self._last_edit: dict[int, float] = {}
+
+    async def update(self, job_id: int, percent: int | None) -> None:
+        if job_id not in self._jobs:
+            async with self._db.transaction() as session:
+                job = await get_job(session=session, job_id=job_id)
+            self._jobs[job_id] = (
+                _Status(job.chat_id, job.status_message_id, job.language)
+                if job is not None and job.status_message_id is not None
+                else None
+            )
+        status = self._jobs[job_id]
+        if status is None or percent is None:
+            return
+        status.percent = percent
+        chat_id = status.chat_id
+        if chat_id not in self._flushers:
+            task = asyncio.create_task(self._flush(chat_id), name=f"progress-{chat_id}")
+            self._flushers[chat_id] = task
+            task.add_done_callback(lambda _: self._flushers.pop(chat_id, None))
+
+    def forget(self, job_id: int) -> None:
+        """The job is over: its status message is about to be replaced, so stop editing it."""
+        self._jobs.pop(job_id, None)
+
+    async def aclose(self) -> None:
+        for task in list(self._flushers.values()):
+            task.cancel()
+        await asyncio.gather(*self._flushers.values(), return_exceptions=True)
+
+    def _stale(self, chat_id: int) -> list[_Status]:
+        return [
+            s
+            for s in self._jobs.values()
+            if s is not None and s.chat_id == chat_id and s.percent != s.shown
+        ]
+
+    async def _flush(self, chat_id: int) -> None:
+        while stale := self._stale(chat_id):
+            wait = self._last_edit.get(chat_id, -1e9) + self._interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue  # jobs may have finished or moved on while we waited
+            status = stale[0]
+            status.shown = status.percent
+            self._last_edit[chat_id] = time.monotonic()
+            await self._edit(status)
+        self._prune()
+
+    async def _edit(self, status: _Status) -> None:
+        percent = status.percent or 0
+        body = text(status.language, "status_progress", percent=percent, bar=progress_bar(percent))
+        try:
+            await self._bot.edit_message_text(body, status.chat_id, status.message_id)
+        except RetryAfter:
+            _log.info("progress edit dropped (flood control)", extra={"chat_id": status.chat_id})
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                _log.info("progress edit refused", extra={"error": exc.message})
+        except TelegramError:
+            _log.warning("progress edit failed", exc_info=True)
+
+    def _prune(self) -> None:
+        # Forget chats whose last edit is older than the interval: they may edit at once anyway.
+        horizon = time.monotonic() - self._interval
+        for chat_id in [c for c, at in self._last_edit.items() if at < horizon]:
+            del self._last_edit[chat_id]

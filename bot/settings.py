@@ -1,0 +1,134 @@
+"""The one settings object, read once at start from the environment and `.env`.
+
+Variable names and defaults are the configuration contract of design.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Backend(StrEnum):
+    DISCORD = "discord"
+    SIMULATOR = "simulator"
+
+
+def _id_set(value: object) -> frozenset[int]:
+    """Parse "1, 2,3" (or an int, or a list) into a set of ids."""
+    if value is None or value == "":
+        return frozenset()
+    if isinstance(value, int):
+        return frozenset({value})
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        return frozenset(int(p) for p in parts)
+    return frozenset(int(v) for v in value)  # type: ignore[attr-defined]
+
+
+IdSet = Annotated[frozenset[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+
+    midjourney_backend: Backend = Backend.DISCORD
+    discord_user_token: SecretStr | None = None
+    discord_bot_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    discord_channel_id: int | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg"
+
+    database_url: str = "sqlite+aiosqlite:///./data/bot.db"
+
+    mj_concurrency: int = Field(3, ge=1, le=50)
+    mj_queue_limit: int = Field(30, ge=0, le=10_000)
+    mj_job_timeout_s: float = Field(600, gt=0)
+
+    chat_daily_quota: int = Field(50, ge=0)
+    user_daily_quota: int = Field(20, ge=0)
+    admin_user_ids: IdSet = frozenset()
+    allowed_chat_ids: IdSet = frozenset()
+
+    log_level: str = "INFO"
+
+    # Beyond the contract: tuning knobs with safe defaults (documented in the README).
+    progress_edit_interval_s: float = Field(3.0, ge=0)
+    simulator_step_s: float = Field(1.5, ge=0)
+
+    @field_validator("admin_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: object) -> frozenset[int]:
+        return _id_set(value)
+
+    @field_validator("telegram_api_url", "discord_api_url", "discord_gateway_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be sqlite+aiosqlite://… or postgresql+asyncpg://…")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @model_validator(mode="after")
+    def _discord_needs_credentials(self) -> Settings:
+        if self.midjourney_backend is Backend.DISCORD:
+            for name in (
+                "discord_user_token",
+                "discord_bot_token",
+                "discord_guild_id",
+                "discord_channel_id",
+            ):
+                if getattr(self, name) is None:
+                    raise ValueError(f"{name.upper()} is required when MIDJOURNEY_BACKEND=discord")
+        return self
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file for SQLite URLs (its folder is created at start)."""
+        prefix = "sqlite+aiosqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url.removeprefix(prefix)
+        return None if path in ("", ":memory:") else Path(path)
+
+
+class SettingsError(Exception):
+    """A missing or malformed variable, phrased for one line on stderr."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise SettingsError naming the first offending variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = error["loc"]
+        if loc:
+            name = str(loc[0]).upper()
+            if error["type"] == "missing":
+                raise SettingsError(f"{name} is required but not set") from None
+            raise SettingsError(f"{name} is invalid: {error['msg']}") from None
+        # model-level validators carry the variable name in their message.
+        raise SettingsError(str(error["msg"]).removeprefix("Value error, ")) from None

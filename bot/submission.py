@@ -1,0 +1,128 @@
+"""Turning a request (a command or a tap) into a queued job, in two steps.
+
+`reserve` does the quick checks and books the quota in one transaction, so a caller can refuse
+at once (and answer a tap before anything slow happens). `launch` then posts the status message
+and hands the job to the dispatcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, ReplyParameters
+from telegram.error import TelegramError
+
+from bot.services import Services
+from bot.texts import text
+from bridge.errors import QueueFull
+from storage.errors import QuotaExceeded
+from storage.jobs import create_job, update_job
+from storage.models import Job, JobKind, JobStatus, utcnow
+from storage.quota import quota_day, refund, reserve
+
+_log = logging.getLogger(__name__)
+
+
+class Refusal(Exception):
+    """A request we turn down, with the text key (and values) that tells the user why."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+    def text(self, lang: str) -> str:
+        return text(lang, self.key, **self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    chat_id: int
+    chat_is_group: bool
+    user_id: int | None
+    language: str
+    kind: JobKind
+    prompt: str
+    reply_to: int | None  # the Telegram message the status and the result answer
+    label: str | None = None
+    custom_id: str | None = None
+    parent: Job | None = None
+
+
+async def reserve_job(services: Services, request: Request) -> Job:
+    """Create the job and reserve its quota, or raise Refusal."""
+    settings = services.settings
+    try:
+        services.dispatcher.check_capacity()
+    except QueueFull as exc:
+        raise Refusal("busy", limit=exc.limit) from exc
+    parent = request.parent
+    job = Job(
+        chat_id=request.chat_id,
+        user_id=request.user_id,
+        language=request.language,
+        kind=request.kind,
+        prompt=request.prompt,
+        label=request.label,
+        custom_id=request.custom_id,
+        parent_job_id=parent.id if parent else None,
+        target_message_id=parent.result_message_id if parent else None,
+        target_flags=parent.result_flags if parent else 0,
+        request_message_id=request.reply_to,
+    )
+    try:
+        async with services.db.transaction() as session:
+            job = await create_job(session=session, job=job)
+            assert job.id is not None
+            await reserve(
+                session=session,
+                job_id=job.id,
+                chat_id=request.chat_id,
+                user_id=request.user_id,
+                day=quota_day(),
+                units=job.cost,
+                chat_limit=settings.chat_daily_quota if request.chat_is_group else None,
+                user_limit=settings.user_daily_quota,
+            )
+    except QuotaExceeded as exc:
+        raise Refusal(f"quota_{exc.scope}", limit=exc.limit) from exc
+    return job
+
+
+async def launch_job(services: Services, bot: Bot, job: Job) -> None:
+    """Post the status message and queue the job; a full queue refunds it and says so."""
+    assert job.id is not None
+    reply = ReplyParameters(job.request_message_id, allow_sending_without_reply=True)
+    status_id: int | None = None
+    try:
+        status = await bot.send_message(
+            job.chat_id,
+            text(job.language, "status_sending"),
+            reply_parameters=reply if job.request_message_id else None,
+        )
+        status_id = status.message_id
+    except TelegramError:
+        # The job can still run and deliver its result; only the progress display is lost.
+        _log.warning("status message failed", extra={"job_id": job.id}, exc_info=True)
+    async with services.db.transaction() as session:
+        await update_job(session=session, job_id=job.id, status_message_id=status_id)
+    try:
+        position = await services.dispatcher.submit(job.id)
+    except QueueFull as exc:
+        async with services.db.transaction() as session:
+            await update_job(
+                session=session,
+                job_id=job.id,
+                status=JobStatus.FAILED,
+                error_kind="busy",
+                delivered_at=utcnow(),  # the refusal below is the delivery
+            )
+            await refund(session=session, job_id=job.id)
+        busy = text(job.language, "busy", limit=exc.limit)
+        if status_id is not None:
+            await bot.edit_message_text(busy, job.chat_id, status_id)
+        return
+    if position > 0 and status_id is not None:
+        queued = text(job.language, "status_queued", position=position)
+        await bot.edit_message_text(queued, job.chat_id, status_id)

@@ -1,0 +1,157 @@
+"""Everything the bot says, in English and Simplified Chinese.
+
+`text(lang, key, **values)` picks the user's language (Telegram's language_code) and falls back
+to English, so a missing translation shows English rather than an error.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_EN: Final[dict[str, str]] = {
+    "start": (
+        "👋 Hi! I bring Midjourney to Telegram.\n\n"
+        "Send /imagine followed by what you want to see, for example:\n"
+        "/imagine a red fox in the snow --ar 3:2\n\n"
+        "I'll show the progress and send back a grid of four pictures with buttons to "
+        "upscale (U1–U4), make variations (V1–V4) or try again (🔄). /help tells more."
+    ),
+    "help": (
+        "🎨 <b>How to use me</b>\n"
+        "/imagine &lt;prompt&gt; — draw a 2×2 grid. Midjourney parameters such as "
+        "--ar 16:9, --v 6.1, --stylize 250 or --no text go at the end.\n"
+        "In groups write /imagine@{bot} &lt;prompt&gt;.\n\n"
+        "Under a grid: U1–U4 upscale one picture, V1–V4 vary it, 🔄 draws the grid again. "
+        "Under an upscale: vary, zoom out, pan and upscale further.\n\n"
+        "Each picture job counts against a daily quota ({user_quota} per person{chat_quota})."
+    ),
+    "help_chat_quota": ", {chat_quota} per group",
+    "usage_imagine": "Tell me what to draw, e.g. /imagine a red fox in the snow --ar 3:2",
+    "prompt_too_long": "That prompt is {length} characters long; please keep it under {limit}.",
+    "status_sending": "⏳ Sending to Midjourney…",
+    "status_queued": "⏳ Queued — {position} ahead of you.",
+    "status_waiting": "⏳ Midjourney accepted the job and will start soon…",
+    "status_progress": "🎨 Drawing… {percent}%\n{bar}",
+    "caption": "{prompt}",
+    "caption_action": "{label} · {prompt}",
+    "caption_downscaled": "\n(The picture was too large for Telegram; tap 📎 for the original.)",
+    "button_original": "📎 Original",
+    "busy": "😮‍💨 Midjourney is busy: {limit} jobs are already waiting. Please try again soon.",
+    "quota_chat": "This group has used its {limit} pictures for today. The quota resets at "
+    "midnight UTC.",
+    "quota_user": "You have used your {limit} pictures for today. The quota resets at "
+    "midnight UTC.",
+    "button_unknown": "This button has expired.",
+    "button_foreign": "This button belongs to another chat.",
+    "button_working": "On it…",
+    "original_gone": "Sorry, the original file is no longer available.",
+    "not_supported": "I can't use that. Send /imagine followed by a text prompt.",
+    "internal_error": "😵 Something went wrong on my side. Please try again.",
+    "failed": "❌ Midjourney could not finish this job: {reason}\nYour quota was not charged.",
+    "fail_timeout": "it got no answer from Midjourney in time",
+    "fail_discord_rejected": "Discord refused the request ({detail})",
+    "fail_lost": "it was lost while the bot restarted",
+    "fail_internal": "an internal error",
+    "fail_banned_prompt": "Midjourney's moderator flagged the prompt as against its community "
+    "standards",
+    "fail_invalid_parameter": "a parameter is invalid ({detail})",
+    "fail_invalid_link": "Midjourney could not load an image link",
+    "fail_output_filtered": "the result was blocked by Midjourney's output filters",
+    "fail_queue_full": "Midjourney's own queue is full",
+    "fail_credits_exhausted": "the Midjourney account is out of fast hours",
+    "fail_subscription": "the Midjourney subscription is not active",
+    "fail_blocked": "the Midjourney account is blocked",
+    "fail_pending_moderation": "the Midjourney account has a moderation message to acknowledge",
+    "fail_action_needed": "Midjourney needs the account owner to take an action",
+    "fail_verify_human": "Midjourney asks the account owner to verify they are human",
+    "fail_duplicate_images": "the images are duplicates",
+    "fail_job_failed": "Midjourney could not complete the job",
+    "fail_stopped": "Midjourney stopped the job",
+    "fail_unknown": "{detail}",
+}
+
+_ZH: Final[dict[str, str]] = {
+    "start": (
+        "👋 你好！我把 Midjourney 带到了 Telegram。\n\n"
+        "发送 /imagine 加上你想看到的画面，例如：\n"
+        "/imagine 雪地里的一只红狐狸 --ar 3:2\n\n"
+        "我会显示进度，并发回一张四宫格图片，附带按钮：放大（U1–U4）、变体（V1–V4）或重画（🔄）。"
+        "更多说明请看 /help。"
+    ),
+    "help": (
+        "🎨 <b>使用方法</b>\n"
+        "/imagine &lt;提示词&gt; — 生成 2×2 四宫格。Midjourney 参数（如 --ar 16:9、--v 6.1、"
+        "--stylize 250、--no text）写在最后。\n"
+        "在群组中请写 /imagine@{bot} &lt;提示词&gt;。\n\n"
+        "四宫格下方：U1–U4 放大单张，V1–V4 生成变体，🔄 重新生成。"
+        "放大图下方：变化、缩小、平移和进一步放大。\n\n"
+        "每个任务计入每日配额（每人 {user_quota} 次{chat_quota}）。"
+    ),
+    "help_chat_quota": "，每个群组 {chat_quota} 次",
+    "usage_imagine": "请告诉我要画什么，例如：/imagine 雪地里的一只红狐狸 --ar 3:2",
+    "prompt_too_long": "提示词长度为 {length} 个字符，请控制在 {limit} 以内。",
+    "status_sending": "⏳ 正在发送给 Midjourney…",
+    "status_queued": "⏳ 排队中——前面还有 {position} 个任务。",
+    "status_waiting": "⏳ Midjourney 已接受任务，即将开始…",
+    "status_progress": "🎨 绘制中… {percent}%\n{bar}",
+    "caption": "{prompt}",
+    "caption_action": "{label} · {prompt}",
+    "caption_downscaled": "\n（图片超出 Telegram 限制，已缩小；点 📎 获取原图。）",
+    "button_original": "📎 原图",
+    "busy": "😮‍💨 Midjourney 正忙：已有 {limit} 个任务在等待，请稍后再试。",
+    "quota_chat": "本群今天的 {limit} 张配额已用完，配额在 UTC 零点重置。",
+    "quota_user": "你今天的 {limit} 张配额已用完，配额在 UTC 零点重置。",
+    "button_unknown": "此按钮已失效。",
+    "button_foreign": "此按钮属于另一个聊天。",
+    "button_working": "处理中…",
+    "original_gone": "抱歉，原图已不可用。",
+    "not_supported": "无法处理此内容。请发送 /imagine 加上文字提示词。",
+    "internal_error": "😵 我这边出了点问题，请重试。",
+    "failed": "❌ Midjourney 未能完成此任务：{reason}\n本次未扣除配额。",
+    "fail_timeout": "Midjourney 长时间没有响应",
+    "fail_discord_rejected": "Discord 拒绝了请求（{detail}）",
+    "fail_lost": "机器人重启时任务丢失",
+    "fail_internal": "内部错误",
+    "fail_banned_prompt": "Midjourney 审核认为提示词违反社区规范",
+    "fail_invalid_parameter": "参数无效（{detail}）",
+    "fail_invalid_link": "Midjourney 无法加载图片链接",
+    "fail_output_filtered": "结果被 Midjourney 的输出过滤器拦截",
+    "fail_queue_full": "Midjourney 自身的队列已满",
+    "fail_credits_exhausted": "Midjourney 账号的快速时长已用完",
+    "fail_subscription": "Midjourney 订阅未激活",
+    "fail_blocked": "Midjourney 账号已被封禁",
+    "fail_pending_moderation": "Midjourney 账号有待确认的审核消息",
+    "fail_action_needed": "Midjourney 需要账号所有者进行操作",
+    "fail_verify_human": "Midjourney 要求账号所有者进行人机验证",
+    "fail_duplicate_images": "图片重复",
+    "fail_job_failed": "Midjourney 无法完成任务",
+    "fail_stopped": "Midjourney 停止了任务",
+    "fail_unknown": "{detail}",
+}
+
+_TABLES: Final = {"en": _EN, "zh": _ZH}
+LANGUAGES: Final = tuple(_TABLES)
+
+
+def language_of(code: str | None) -> str:
+    """Map Telegram's IETF language_code (e.g. "zh-hans") to one we speak."""
+    if code and code.lower().startswith("zh"):
+        return "zh"
+    return "en"
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    template = _TABLES.get(lang, _EN).get(key) or _EN[key]
+    return template.format(**values) if values else template
+
+
+def failure_reason(lang: str, reason: str, detail: str) -> str:
+    key = f"fail_{reason}"
+    if key not in _EN:
+        key = "fail_unknown"
+    return text(lang, key, detail=detail or reason)
+
+
+def progress_bar(percent: int, width: int = 10) -> str:
+    filled = max(0, min(width, round(percent * width / 100)))
+    return "▰" * filled + "▱" * (width - filled)

@@ -1,0 +1,1 @@
+"""Midjourney side: Discord REST and gateway, the message parser, the dispatcher, the simulator."""

@@ -1,0 +1,26 @@
+"""The seam between the dispatcher and whatever runs Midjourney: Discord, or the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bridge.interactions import Interaction
+from bridge.messages import MjEvent
+
+EventSink = Callable[[MjEvent], Awaitable[None]]
+
+__all__ = ["Backend", "EventSink", "Interaction"]
+
+
+class Backend(Protocol):
+    async def start(self, sink: EventSink) -> None:
+        """Connect and feed every parsed Midjourney message to `sink` from now on."""
+
+    async def submit(self, interaction: Interaction) -> None:
+        """Send the interaction; raise a BridgeError if Discord refuses it."""
+
+    async def fetch(self, url: str) -> bytes:
+        """Download an image that a Midjourney message points at."""
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,412 @@
+"""Runs jobs through Midjourney: a waiting queue, MJ_CONCURRENCY slots, correlation, timeouts.
+
+Each slot is a worker task that owns one job from submission to its terminal outcome, and
+releases the slot in a `finally`, so no outcome (result, Midjourney error, Discord refusal,
+timeout, crash) can leak a slot.
+
+Correlating Midjourney's messages to jobs, most reliable first:
+1. the nonce we sent, echoed on Midjourney's first reply;
+2. the interaction id (interaction_metadata.id) that first reply carries, repeated on the final
+   message, which has a new message id and no nonce;
+3. the message id of a progress message we already bound (UPDATE and DELETE);
+4. only for a final message nothing else explains (e.g. after a restart): the job whose
+   button target or prompt matches, oldest first.
+Two chats sending the same prompt are told apart by 1-3; 4 never sees them unless the
+earlier steps missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict, deque
+from dataclasses import asdict, dataclass, field
+
+from bridge.backend import Backend, Interaction
+from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, QueueFull
+from bridge.events import (
+    Failure,
+    JobEvent,
+    JobFailed,
+    JobListener,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    JobSucceeded,
+)
+from bridge.interactions import new_nonce
+from bridge.messages import Completed, Deleted, Failed, MessageRef, MjEvent, Progress, Started
+from storage.db import Database
+from storage.jobs import get_job, unfinished_jobs, update_job
+from storage.models import Job, JobKind, JobStatus
+from storage.quota import charge, refund
+
+_log = logging.getLogger(__name__)
+
+_URL = re.compile(r"<?https?://\S+>?")
+_PARAM = re.compile(r"--\w+(?:\s+[^-\s]\S*)*")
+_SPACE = re.compile(r"\s+")
+_FINISHED_MEMORY = 5000
+
+
+def prompt_key(prompt: str) -> str:
+    """A prompt as Midjourney echoes it may add parameters and rewrite links: compare the rest."""
+    text = _PARAM.sub(" ", _URL.sub(" ", prompt))
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+@dataclass(eq=False)
+class _Run:
+    """A job holding a slot."""
+
+    job_id: int
+    kind: JobKind
+    prompt_key: str
+    target_message_id: str | None
+    custom_id: str | None
+    nonce: str | None = None
+    interaction_id: str | None = None
+    message_ids: set[str] = field(default_factory=set)
+    outcome: Completed | Failed | None = None
+    news: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        backend: Backend,
+        concurrency: int,
+        queue_limit: int,
+        job_timeout: float,
+    ) -> None:
+        self.db = db
+        self.backend = backend
+        self.concurrency = concurrency
+        self.queue_limit = queue_limit
+        self.job_timeout = job_timeout
+        self._listeners: list[JobListener] = []
+        self._waiting: deque[int] = deque()
+        self._adopted: deque[int] = deque()  # in flight before a restart: wait, don't resend
+        self._ready = asyncio.Condition()
+        self._running: dict[int, _Run] = {}
+        self._by_nonce: dict[str, _Run] = {}
+        self._by_interaction: dict[str, _Run] = {}
+        self._by_message: dict[str, _Run] = {}
+        # Ids of finished jobs' messages: Midjourney edits a finished grid later (e.g. a used
+        # button changes colour), and such an edit must not be guessed onto another job.
+        self._finished_ids: OrderedDict[str, None] = OrderedDict()
+        self._workers: set[asyncio.Task[None]] = set()
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def subscribe(self, listener: JobListener) -> None:
+        """Listeners must return quickly: slow work belongs in their own tasks."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        await self.backend.start(self.on_mj_event)
+        await self._reload()
+        self._started = True
+        for n in range(self.concurrency):
+            task = asyncio.create_task(self._work(), name=f"mj-slot-{n}")
+            self._workers.add(task)
+
+    async def aclose(self) -> None:
+        """Stop the workers; jobs in flight stay in the database for the next start."""
+        self._started = False
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers.clear()
+        await self.backend.aclose()
+
+    async def __aenter__(self) -> Dispatcher:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _reload(self) -> None:
+        async with self.db.transaction() as session:
+            jobs = await unfinished_jobs(session=session)
+        for job in jobs:
+            assert job.id is not None
+            if job.status is JobStatus.QUEUED:
+                self._waiting.append(job.id)
+            else:
+                self._adopted.append(job.id)
+        if jobs:
+            counts = {"queued": len(self._waiting), "adopted": len(self._adopted)}
+            _log.info("reloaded jobs", extra=counts)
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting) + len(self._adopted)
+
+    def position(self, job_id: int) -> int | None:
+        """1-based place in the waiting queue, None once the job holds a slot."""
+        try:
+            return self._waiting.index(job_id) + 1
+        except ValueError:
+            return None
+
+    def check_capacity(self) -> None:
+        """Raise QueueFull before a caller spends quota on a job that cannot wait."""
+        if not self._started:
+            raise NotRunning("the dispatcher is not running")
+        free_slots = self.concurrency - len(self._running)
+        if len(self._waiting) - free_slots >= self.queue_limit:
+            raise QueueFull(self.queue_limit)
+
+    async def submit(self, job_id: int) -> int:
+        """Queue a stored job; return its position (0 when a slot is free right now)."""
+        self.check_capacity()
+        async with self._ready:
+            self._waiting.append(job_id)
+            position = max(0, len(self._waiting) - (self.concurrency - len(self._running)))
+            self._ready.notify()
+        await self._emit(JobQueued(job_id, position))
+        return position
+
+    # -- slots -----------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            async with self._ready:
+                await self._ready.wait_for(lambda: bool(self._adopted or self._waiting))
+                adopted = bool(self._adopted)
+                job_id = self._adopted.popleft() if adopted else self._waiting.popleft()
+            try:
+                run = await (self._adopt(job_id) if adopted else self._launch(job_id))
+                if run is not None:
+                    await self._await_outcome(run)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _log.exception("job crashed", extra={"job_id": job_id})
+                await self._fail(job_id, Failure.INTERNAL, type(exc).__name__)
+            finally:
+                self._release(job_id)
+
+    def _track(self, job: Job) -> _Run:
+        assert job.id is not None
+        run = _Run(
+            job_id=job.id,
+            kind=job.kind,
+            prompt_key=prompt_key(job.prompt),
+            target_message_id=job.target_message_id,
+            custom_id=job.custom_id,
+            nonce=job.nonce,
+            interaction_id=job.interaction_id,
+        )
+        self._running[job.id] = run
+        if run.nonce:
+            self._by_nonce[run.nonce] = run
+        if run.interaction_id:
+            self._by_interaction[run.interaction_id] = run
+        if job.progress_message_id:
+            run.message_ids.add(job.progress_message_id)
+            self._by_message[job.progress_message_id] = run
+        return run
+
+    def _release(self, job_id: int) -> None:
+        run = self._running.pop(job_id, None)
+        if run is None:
+            return
+        if run.nonce:
+            self._by_nonce.pop(run.nonce, None)
+        if run.interaction_id:
+            self._by_interaction.pop(run.interaction_id, None)
+            self._finished_ids[run.interaction_id] = None
+        for message_id in run.message_ids:
+            self._by_message.pop(message_id, None)
+            self._finished_ids[message_id] = None
+        while len(self._finished_ids) > _FINISHED_MEMORY:
+            self._finished_ids.popitem(last=False)
+
+    async def _launch(self, job_id: int) -> _Run | None:
+        nonce = new_nonce()
+        async with self.db.transaction() as session:
+            job = await get_job(session=session, job_id=job_id)
+            if job is None or job.status is not JobStatus.QUEUED:
+                return None
+            job = await update_job(
+                session=session, job_id=job_id, status=JobStatus.SUBMITTED, nonce=nonce
+            )
+        # Track before sending: Midjourney's first reply can beat the HTTP response.
+        run = self._track(job)
+        await self._emit(JobStarted(job_id))
+        interaction = Interaction(
+            nonce=nonce,
+            command=None if job.kind is JobKind.ACTION else job.kind.value,
+            prompt=job.prompt,
+            message_id=job.target_message_id,
+            custom_id=job.custom_id,
+            message_flags=job.target_flags,
+        )
+        try:
+            await self.backend.submit(interaction)
+        except DiscordHTTPError as exc:
+            await self._fail(job_id, Failure.DISCORD_REJECTED, exc.message)
+            return None
+        except BridgeError as exc:
+            await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
+            return None
+        return run
+
+    async def _adopt(self, job_id: int) -> _Run | None:
+        async with self.db.transaction() as session:
+            job = await get_job(session=session, job_id=job_id)
+        if job is None or job.status.finished:
+            return None
+        return self._track(job)
+
+    async def _await_outcome(self, run: _Run) -> None:
+        # The timeout counts from the last news, not from the start: a slow but alive job is
+        # fine, a silent one frees its slot.
+        while run.outcome is None:
+            run.news.clear()
+            try:
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                # that lands together with the news, and the slot task would outlive stop().
+                async with asyncio.timeout(self.job_timeout):
+                    await run.news.wait()
+            except TimeoutError:
+                await self._fail(run.job_id, Failure.TIMEOUT, "")
+                return
+        if isinstance(run.outcome, Completed):
+            await self._succeed(run.job_id, run.outcome)
+        else:
+            await self._fail(run.job_id, run.outcome.kind.value, run.outcome.reason)
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    async def _succeed(self, job_id: int, result: Completed) -> None:
+        image = result.image
+        async with self.db.transaction() as session:
+            await update_job(
+                session=session,
+                job_id=job_id,
+                status=JobStatus.SUCCEEDED,
+                progress=100,
+                result_message_id=result.ref.message_id,
+                result_flags=result.ref.flags,
+                result_hash=result.job_hash,
+                result_url=image.url if image else None,
+                result_filename=image.filename if image else None,
+                result_kind=result.kind.value,
+                buttons=[asdict(button) for button in result.buttons],
+                texts=list(result.texts),
+            )
+            await charge(session=session, job_id=job_id)
+        await self._emit(JobSucceeded(job_id))
+
+    async def _fail(self, job_id: int, reason: str, detail: str) -> None:
+        async with self.db.transaction() as session:
+            job = await get_job(session=session, job_id=job_id)
+            if job is None or job.status.finished:
+                return
+            await update_job(
+                session=session,
+                job_id=job_id,
+                status=JobStatus.FAILED,
+                error_kind=str(reason),
+                error=detail[:500],
+            )
+            await refund(session=session, job_id=job_id)
+        _log.info("job failed", extra={"job_id": job_id, "reason": str(reason)})
+        await self._emit(JobFailed(job_id, str(reason), detail))
+
+    async def _emit(self, event: JobEvent) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(event)
+            except Exception:
+                _log.exception("job listener failed", extra={"event": type(event).__name__})
+
+    # -- Midjourney messages -------------------------------------------------------------------
+
+    async def on_mj_event(self, event: MjEvent) -> None:
+        """Take one parsed Midjourney message (the backend's sink)."""
+        if isinstance(event, Deleted):
+            # Midjourney deletes the progress message when the result is posted; the job
+            # stays bound by its interaction id, so there is nothing to do.
+            return
+        run = self._match(event)
+        if run is None or run.outcome is not None:
+            return
+        self._bind(run, event.ref)
+        if isinstance(event, Completed | Failed):
+            run.outcome = event
+        elif isinstance(event, Progress | Started):
+            percent = event.percent if isinstance(event, Progress) else None
+            async with self.db.transaction() as session:
+                await update_job(
+                    session=session,
+                    job_id=run.job_id,
+                    status=JobStatus.RUNNING,
+                    progress=percent,
+                    progress_message_id=event.ref.message_id,
+                    interaction_id=run.interaction_id,
+                )
+            await self._emit(JobProgress(run.job_id, percent))
+        run.news.set()
+
+    def _match(self, event: Started | Progress | Completed | Failed) -> _Run | None:
+        ref = event.ref
+        for index, key in (
+            (self._by_nonce, ref.nonce),
+            (self._by_interaction, ref.interaction_id),
+            (self._by_message, ref.message_id),
+        ):
+            if key and (run := index.get(key)) is not None:
+                return run
+        finished = ref.message_id in self._finished_ids or ref.interaction_id in self._finished_ids
+        if isinstance(event, Completed | Failed) and not finished:
+            return self._guess(event)
+        return None
+
+    def _guess(self, event: Completed | Failed) -> _Run | None:
+        open_runs = [run for run in self._running.values() if run.outcome is None]
+        candidates: list[_Run] = []
+        reference = event.ref.reference_id
+        if reference:
+            candidates = [run for run in open_runs if run.target_message_id == reference]
+            index = event.index if isinstance(event, Completed) else None
+            if index is not None and len(candidates) > 1:
+                needle = f"::{index}::"
+                candidates = [run for run in candidates if needle in (run.custom_id or "")]
+        if not candidates and event.prompt is not None:
+            key = prompt_key(event.prompt)
+            # Only jobs that never got a message bound: a bound job would have matched by id.
+            candidates = [
+                run for run in open_runs if run.prompt_key == key and run.interaction_id is None
+            ]
+        if not candidates:
+            _log.debug("unmatched Midjourney message", extra={"message_id": event.ref.message_id})
+            return None
+        if len(candidates) > 1:
+            _log.warning(
+                "ambiguous Midjourney message, taking the oldest job",
+                extra={"message_id": event.ref.message_id, "candidates": len(candidates)},
+            )
+        return min(candidates, key=lambda run: run.job_id)
+
+    def _bind(self, run: _Run, ref: MessageRef) -> None:
+        if ref.interaction_id and run.interaction_id is None:
+            run.interaction_id = ref.interaction_id
+            self._by_interaction.setdefault(ref.interaction_id, run)
+        if ref.message_id not in run.message_ids:
+            run.message_ids.add(ref.message_id)
+            self._by_message.setdefault(ref.message_id, run)

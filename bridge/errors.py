@@ -1,0 +1,38 @@
+"""Bridge errors.
+
+BridgeError
+├── DiscordHTTPError (status, code): Discord refused a REST call
+│   └── DiscordRateLimited (retry_after): still 429 after our retries
+├── QueueFull (limit): the waiting queue is at MJ_QUEUE_LIMIT
+└── NotRunning: the dispatcher was used before start() or after aclose()
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    pass
+
+
+class DiscordHTTPError(BridgeError):
+    def __init__(self, status: int, code: int | None, message: str) -> None:
+        super().__init__(f"Discord answered {status} (code {code}): {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class DiscordRateLimited(DiscordHTTPError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(429, None, f"rate limited, retry after {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+class QueueFull(BridgeError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the queue holds {limit} jobs already")
+        self.limit = limit
+
+
+class NotRunning(BridgeError):
+    pass

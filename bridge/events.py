@@ -1,0 +1,53 @@
+"""What the bridge tells its subscriber (the Telegram side) about a job.
+
+Events carry the job id; the subscriber reads the job row for everything else, so an event
+that is replayed after a restart means the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Failure(StrEnum):
+    """Why a job failed when Midjourney itself gave no reason (else an ErrorKind value)."""
+
+    TIMEOUT = "timeout"
+    DISCORD_REJECTED = "discord_rejected"
+    LOST = "lost"  # cannot be recovered after a restart
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class JobQueued:
+    job_id: int
+    position: int  # 1 = next to start
+
+
+@dataclass(frozen=True, slots=True)
+class JobStarted:
+    job_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    job_id: int
+    percent: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSucceeded:
+    job_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailed:
+    job_id: int
+    reason: str  # an ErrorKind or Failure value
+    detail: str = ""
+
+
+JobEvent = JobQueued | JobStarted | JobProgress | JobSucceeded | JobFailed
+JobListener = Callable[[JobEvent], Awaitable[None]]

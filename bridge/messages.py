@@ -1,0 +1,141 @@
+"""What the parser makes of one Midjourney message: small frozen values, no I/O.
+
+The dispatcher matches these to jobs; nothing here knows about jobs or chats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ResultKind(StrEnum):
+    """What a finished Midjourney message holds, read from its content."""
+
+    GRID = "grid"  # imagine, reroll, variations, pan, zoom, blend: a 2x2 grid
+    UPSCALE = "upscale"  # "Image #N": a single tile
+    UPSCALE_HD = "upscale_hd"  # Upscaled (Subtle|Creative|2x|4x)
+    DESCRIBE = "describe"
+    SHORTEN = "shorten"
+
+
+class ErrorKind(StrEnum):
+    """Midjourney's failure reasons, mapped from embed titles (midjourney-formats.md section d)."""
+
+    BANNED_PROMPT = "banned_prompt"
+    INVALID_PARAMETER = "invalid_parameter"
+    INVALID_LINK = "invalid_link"
+    OUTPUT_FILTERED = "output_filtered"
+    QUEUE_FULL = "queue_full"
+    CREDITS_EXHAUSTED = "credits_exhausted"
+    SUBSCRIPTION = "subscription"
+    BLOCKED = "blocked"
+    PENDING_MODERATION = "pending_moderation"
+    ACTION_NEEDED = "action_needed"
+    VERIFY_HUMAN = "verify_human"
+    DUPLICATE_IMAGES = "duplicate_images"
+    JOB_FAILED = "job_failed"
+    STOPPED = "stopped"
+    UNKNOWN = "unknown"
+
+    @property
+    def needs_account_action(self) -> bool:
+        """True when no further job can succeed until a person acts on the account."""
+        return self in _ACCOUNT_KINDS
+
+
+_ACCOUNT_KINDS = frozenset(
+    {
+        ErrorKind.CREDITS_EXHAUSTED,
+        ErrorKind.SUBSCRIPTION,
+        ErrorKind.BLOCKED,
+        ErrorKind.PENDING_MODERATION,
+        ErrorKind.ACTION_NEEDED,
+        ErrorKind.VERIFY_HUMAN,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """The identity fields of a Discord message that let the dispatcher find its job."""
+
+    message_id: str
+    channel_id: str
+    nonce: str | None = None
+    # interaction_metadata.id (newer payloads) or interaction.id (older ones).
+    interaction_id: str | None = None
+    # message_reference.message_id: the message this one answers (e.g. the grid of a U click).
+    reference_id: str | None = None
+    flags: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One component button of a Midjourney message."""
+
+    custom_id: str
+    label: str = ""
+    emoji: str = ""
+    style: int = 2
+    row: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    filename: str
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The job was accepted ("Waiting to start"), or Midjourney queued it on its side."""
+
+    ref: MessageRef
+    prompt: str
+    queued: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    ref: MessageRef
+    prompt: str
+    percent: int | None
+    preview: Image | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    ref: MessageRef
+    prompt: str
+    kind: ResultKind
+    image: Image | None
+    job_hash: str | None
+    buttons: tuple[Button, ...] = ()
+    index: int | None = None  # N of "Image #N" for upscales
+    # describe: the four suggested prompts; shorten: the suggested prompts.
+    texts: tuple[str, ...] = ()
+    mode: str | None = None  # fast | relaxed | turbo
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    ref: MessageRef
+    kind: ErrorKind
+    title: str
+    reason: str
+    prompt: str | None = None
+    buttons: tuple[Button, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    message_id: str
+    channel_id: str
+
+
+MjEvent = Started | Progress | Completed | Failed | Deleted

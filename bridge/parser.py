@@ -1,0 +1,472 @@
+"""Turn one raw Discord gateway message into what it means for a Midjourney job.
+
+`parse(event, data)` takes a gateway dispatch name and the raw message dict and returns one of
+the small values of `bridge.messages` (Started, Progress, Completed, Failed, Deleted), or None
+when the message is not from Midjourney or carries no news about a job. The module is pure: no
+I/O, no logging, no state. It runs once per gateway message, so every pattern is compiled once
+at import and no payload is copied.
+
+The formats follow shared/midjourney-formats.md (sections b, c.2-c.6, d, f).
+
+Behaviour resting on the doc's **[inferred]** notes:
+
+- c.4: the order of a job's final MESSAGE_CREATE and the DELETE of its progress message is not
+  guaranteed, so each is reported on its own (`Completed`, `Deleted`) and nothing here waits
+  for or assumes the other. DELETE payloads carry no author, so every delete is reported; the
+  dispatcher ignores ids it does not know.
+- f: grid and upscale sizes are only inferred, so the result kind is read from the content
+  text, never from the image's width or height.
+- b (Make Square, v8 button removals, unverified): buttons are always read from `components`,
+  never built from the job's kind or version.
+
+Our own choices where the doc says nothing (a change in Midjourney's wording would show up
+here first):
+
+- A status such as `(paused)` / `(Paused)` after the mention, with no percent, is a job still
+  running with an unknown percent: `Progress(percent=None)`.
+- A job hash is a UUID anywhere in the URL's path, else the `<hash>` of `<hash>_grid_0.webp`.
+  The doc's last resort, "the text after the last `_`", is left out: it turns `grid_0.webp`
+  into the junk hash `0`. When the attachment gives no hash, the UUID in the buttons'
+  custom_ids is used (c.5 says the hash comes "from the attachment filename or components").
+- `Job queued` is recognised by its title alone, whatever its colour. Any other yellow
+  (0xFFFF00) embed is a warning that does not end the job: it is never read as a result, and
+  the message gives None unless its content carries job news of its own.
+- Error titles are matched case-insensitively and without trailing `!`/`.`, so `Queue full!`
+  counts as `Queue full`. `Sorry! Could not complete the job!` is accepted both as an embed
+  title and as message content (the doc does not say which it is).
+- A message that starts with `Failed` or `Sorry! Could not complete the job!` has no embed
+  title or description; its first line becomes `Failed.title` and the rest `Failed.reason`.
+- Completed is reported for MESSAGE_UPDATE too (describe and shorten finish by UPDATE). A
+  finished grid may be edited again later (e.g. a clicked button changes colour), so the
+  dispatcher must treat a repeated Completed for the same message id as a no-op.
+- The mode is reported without the `, stealth` suffix: `(relaxed, stealth)` gives "relaxed".
+- The video placeholders `Displaying...` / `Animating...` (c.2) give None even when they carry
+  an attachment and buttons; video results (mp4) are not reported, as ResultKind has no video.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+from bridge.constants import COLOUR_ERROR, COLOUR_WARNING, MIDJOURNEY_BOT_IDS
+from bridge.messages import (
+    Button,
+    Completed,
+    Deleted,
+    ErrorKind,
+    Failed,
+    Image,
+    MessageRef,
+    MjEvent,
+    Progress,
+    ResultKind,
+    Started,
+)
+
+__all__ = [
+    "buttons",
+    "content_prompt",
+    "job_hash",
+    "message_ref",
+    "parse",
+    "parse_message",
+    "parse_message_delete",
+]
+
+# A raw Discord message (or delete notice) exactly as the gateway decoded it.
+RawMessage = Mapping[str, Any]
+
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+# --- Content patterns (section c.2/c.3) -----------------------------------------------------
+
+# The prompt is whatever sits between the first `**` pair; `****` is an empty (blend) prompt.
+_PROMPT: Final = re.compile(r"\*\*(.*?)\*\*", re.DOTALL)
+_PERCENT: Final = re.compile(r"\((\d{1,3})%\)")
+_PAUSED: Final = re.compile(r"\([^()]*\bpaused\b[^()]*\)", re.IGNORECASE)
+_MODE: Final = re.compile(r"\((fast|relaxed|turbo)(?:,\s*stealth)?\)")
+_UPSCALE_INDEX: Final = re.compile(r"^\s*-\s*Image #(\d+)")
+_UPSCALE_HD: Final = re.compile(r"^\s*-\s*Upscal(?:ed|ing)\b")
+_PLACEHOLDER: Final = re.compile(r"\b(?:Displaying|Animating)\.\.\.")
+_WAITING: Final = "(Waiting to start)"
+_STOPPED: Final = "(Stopped)"
+_FAILED_CONTENT_PREFIXES: Final = ("Failed", "Sorry! Could not complete the job!")
+
+# --- Hash patterns (section c.5/f) ----------------------------------------------------------
+
+_UUID: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
+_GRID_PREVIEW_SUFFIX: Final = "_grid_0.webp"
+
+# --- Embed patterns (sections c.6 and d) ----------------------------------------------------
+
+# A keycap digit: the digit, an optional variation selector 16, the combining keycap.
+_KEYCAP_PREFIX: Final = re.compile(r"^\s*[0-9#*]\ufe0f?\u20e3\s*")
+_KEYCAP_LINE: Final = re.compile(r"^\s*[0-9]\ufe0f?\u20e3\s*(.+?)\s*$", re.MULTILINE)
+_BLANK_LINE: Final = re.compile(r"\n[ \t]*\n")
+_VERIFY_HUMAN: Final = re.compile(r"verify\s+you(?:['\u2019]re|\s+are)\s+human", re.IGNORECASE)
+
+_JOB_QUEUED: Final = "job queued"
+
+# Titles compared after _normalise_title (case-folded, trailing "!"/"." dropped).
+_ERROR_TITLES: Final[Mapping[str, ErrorKind]] = {
+    "banned prompt detected": ErrorKind.BANNED_PROMPT,
+    "banned prompt": ErrorKind.BANNED_PROMPT,
+    "request cancelled due to output filters": ErrorKind.OUTPUT_FILTERED,
+    "queue full": ErrorKind.QUEUE_FULL,
+    "credits exhausted": ErrorKind.CREDITS_EXHAUSTED,
+    "subscription required": ErrorKind.SUBSCRIPTION,
+    "plan cancelled": ErrorKind.SUBSCRIPTION,
+    "subscription paused": ErrorKind.SUBSCRIPTION,
+    "blocked": ErrorKind.BLOCKED,
+    "pending mod message": ErrorKind.PENDING_MODERATION,
+    "action needed to continue": ErrorKind.ACTION_NEEDED,
+    "tos not accepted": ErrorKind.ACTION_NEEDED,
+    "duplicate images detected": ErrorKind.DUPLICATE_IMAGES,
+    "sorry! could not complete the job": ErrorKind.JOB_FAILED,
+}
+
+_IMAGE_EXTENSIONS: Final = (".png", ".webp", ".jpg", ".jpeg", ".gif")
+
+
+# ============================================================================================
+# Public helpers
+# ============================================================================================
+
+
+def message_ref(data: RawMessage) -> MessageRef:
+    """The identity fields the dispatcher uses to find the job a message belongs to."""
+    interaction = data.get("interaction_metadata") or data.get("interaction") or _EMPTY
+    reference = data.get("message_reference") or _EMPTY
+    nonce = data.get("nonce")
+    return MessageRef(
+        message_id=data.get("id") or "",
+        channel_id=data.get("channel_id") or "",
+        # Discord echoes the nonce in whatever type the client sent; ours are strings.
+        nonce=None if nonce is None else str(nonce),
+        interaction_id=interaction.get("id"),
+        reference_id=reference.get("message_id"),
+        flags=data.get("flags") or 0,
+    )
+
+
+def job_hash(url_or_filename: str) -> str | None:
+    """The Midjourney job id in an attachment URL or file name, or None.
+
+    Handles `<user>_<prompt>_<uuid>.png`, `<hash>_grid_0.webp`, cdn.midjourney.com's
+    `/<uuid>/0_0.png` and any other URL that holds a UUID. Discord's signed query string
+    (`?ex=..&is=..&hm=..`) is ignored.
+    """
+    path = url_or_filename.partition("?")[0].partition("#")[0]
+    match = _UUID.search(path)
+    if match is not None:
+        return match.group(0)
+    filename = path.rpartition("/")[2]
+    if filename.endswith(_GRID_PREVIEW_SUFFIX):
+        # A bare `grid_0.webp` preview (no underscore-joined prefix) names no job.
+        return filename[: -len(_GRID_PREVIEW_SUFFIX)] or None
+    return None
+
+
+def buttons(components: Sequence[Mapping[str, Any]]) -> tuple[Button, ...]:
+    """All clickable buttons of a message, flattened from its action rows in display order.
+
+    Link buttons carry a URL and no custom_id, so nothing can be sent for them and they are
+    left out, as are select menus.
+    """
+    found: list[Button] = []
+    for row_index, row in enumerate(components):
+        for component in row.get("components") or ():
+            custom_id = component.get("custom_id")
+            if component.get("type") != 2 or not custom_id:
+                continue
+            emoji = component.get("emoji") or _EMPTY
+            found.append(
+                Button(
+                    custom_id=custom_id,
+                    label=component.get("label") or "",
+                    emoji=emoji.get("name") or "",
+                    style=component.get("style", 2),
+                    row=row_index,
+                )
+            )
+    return tuple(found)
+
+
+def content_prompt(content: str) -> str | None:
+    """The prompt Midjourney echoes between the first `**` pair, or None when there is none."""
+    match = _PROMPT.search(content)
+    return None if match is None else match.group(1)
+
+
+# ============================================================================================
+# Dispatch
+# ============================================================================================
+
+
+def parse(event: str, data: RawMessage) -> MjEvent | None:
+    """What one gateway dispatch means for a Midjourney job, or None if it means nothing."""
+    parser = _EVENT_PARSERS.get(event)
+    return None if parser is None else parser(data)
+
+
+def parse_message_delete(data: RawMessage) -> Deleted:
+    """Any deleted message: Midjourney deletes a job's progress message once it is done."""
+    return Deleted(message_id=data.get("id") or "", channel_id=data.get("channel_id") or "")
+
+
+def parse_message(data: RawMessage) -> MjEvent | None:
+    """A created or edited message: both carry the same formats (section c.4)."""
+    author = data.get("author") or _EMPTY
+    if author.get("id") not in MIDJOURNEY_BOT_IDS:
+        return None
+    content: str = data.get("content") or ""
+    embeds = data.get("embeds")
+    if embeds:
+        embed = embeds[0]
+        title = (embed.get("title") or "").strip()
+        normalised = _normalise_title(title)
+        if normalised == _JOB_QUEUED:
+            return _parse_job_queued(data, content)
+        error = _error_kind(embed, normalised)
+        if error is not None:
+            return _parse_error_embed(data, embed, title, error, content)
+        # Any other yellow embed is a warning that does not stop the job: it is never a result.
+        if embed.get("color") != COLOUR_WARNING:
+            image = embed.get("image")
+            if image and image.get("url"):
+                return _parse_describe(data, embed, image)
+            shortened = _KEYCAP_LINE.findall(embed.get("description") or "")
+            if shortened:
+                return _parse_shorten(data, tuple(shortened))
+    # Warnings, link previews, /info and the like say nothing themselves; the content still may.
+    return _parse_content(data, content)
+
+
+_EVENT_PARSERS: Final[Mapping[str, Callable[[RawMessage], MjEvent | None]]] = {
+    "MESSAGE_CREATE": parse_message,
+    "MESSAGE_UPDATE": parse_message,
+    "MESSAGE_DELETE": parse_message_delete,
+}
+
+
+# ============================================================================================
+# Messages told apart by their content (sections c.2, c.3)
+# ============================================================================================
+
+
+def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
+    """Route a job message by the status Midjourney writes after the prompt and the mention."""
+    if content.startswith(_FAILED_CONTENT_PREFIXES):
+        return _parse_failed_content(data, content)
+    match = _PROMPT.search(content)
+    if match is None:
+        return None  # plain chatter: replies to /fast, "Displaying..." alone, and the like
+    prompt = match.group(1)
+    # Only look after the prompt (a prompt may itself contain "(50%)"), and only on its line:
+    # the late-2024 "-# Create, explore, ..." footer follows on a new line.
+    status = content[match.end() :].partition("\n")[0]
+    if _PLACEHOLDER.search(status) is not None:
+        return None  # a video is being posted; its real message follows
+    if _WAITING in status:
+        return Started(ref=message_ref(data), prompt=prompt)
+    if _STOPPED in status:
+        return _parse_stopped(data, prompt)
+    percent = _PERCENT.search(status)
+    if percent is not None:
+        return _parse_progress(data, prompt, int(percent.group(1)))
+    if _PAUSED.search(status) is not None:
+        return _parse_progress(data, prompt, None)
+    return _parse_completed(data, prompt, status)
+
+
+def _parse_progress(data: RawMessage, prompt: str, percent: int | None) -> Progress:
+    """`(15%)`: the job runs; the first attachment, if any, is the `grid_0.webp` preview."""
+    attachments = data.get("attachments")
+    preview = _image(attachments[0]) if attachments else None
+    return Progress(ref=message_ref(data), prompt=prompt, percent=percent, preview=preview)
+
+
+def _parse_stopped(data: RawMessage, prompt: str) -> Failed:
+    """`(Stopped)`: Midjourney gave up on the job mid-way."""
+    return Failed(
+        ref=message_ref(data), kind=ErrorKind.STOPPED, title="Stopped", reason="", prompt=prompt
+    )
+
+
+def _parse_completed(data: RawMessage, prompt: str, status: str) -> Completed | None:
+    """A finished image: an image attachment plus the buttons to act on it (c.4)."""
+    attachment = _first_image_attachment(data.get("attachments"))
+    components = data.get("components")
+    if attachment is None or not components:
+        return None
+    found_buttons = buttons(components)
+    index: int | None = None
+    if (upscale := _UPSCALE_INDEX.match(status)) is not None:
+        kind = ResultKind.UPSCALE
+        index = int(upscale.group(1))
+    elif _UPSCALE_HD.match(status) is not None:
+        kind = ResultKind.UPSCALE_HD
+    else:
+        # imagine, reroll, variations, remix, pan, zoom and blend all end in a 2x2 grid.
+        kind = ResultKind.GRID
+    mode = _MODE.search(status)
+    image = _image(attachment)
+    return Completed(
+        ref=message_ref(data),
+        prompt=prompt,
+        kind=kind,
+        image=image,
+        job_hash=job_hash(image.filename) or job_hash(image.url) or _buttons_hash(found_buttons),
+        buttons=found_buttons,
+        index=index,
+        mode=None if mode is None else mode.group(1),
+    )
+
+
+def _parse_failed_content(data: RawMessage, content: str) -> Failed:
+    """Plain-text failures: `Failed to ...` or `Sorry! Could not complete the job!`."""
+    title, _, reason = content.strip().partition("\n")
+    return Failed(
+        ref=message_ref(data),
+        kind=ErrorKind.JOB_FAILED,
+        title=title.strip(),
+        reason=reason.strip(),
+        prompt=content_prompt(content),
+        buttons=buttons(data.get("components") or ()),
+    )
+
+
+# ============================================================================================
+# Messages told apart by their first embed (sections c.6, d)
+# ============================================================================================
+
+
+def _parse_job_queued(data: RawMessage, content: str) -> Started:
+    """`Job queued`: over the concurrency limit; Midjourney will start the job later."""
+    return Started(ref=message_ref(data), prompt=content_prompt(content) or "", queued=True)
+
+
+def _parse_error_embed(
+    data: RawMessage, embed: Mapping[str, Any], title: str, kind: ErrorKind, content: str
+) -> Failed:
+    """A red or known-title embed: the job failed, or the account needs a person's attention."""
+    return Failed(
+        ref=message_ref(data),
+        kind=kind,
+        title=title,
+        reason=(embed.get("description") or "").strip(),
+        prompt=content_prompt(content),
+        # Acknowledge / appeal / Accept ToS buttons live here (section b, last row).
+        buttons=buttons(data.get("components") or ()),
+    )
+
+
+def _parse_describe(
+    data: RawMessage, embed: Mapping[str, Any], image: Mapping[str, Any]
+) -> Started | Completed:
+    """/describe: the embed shows the image at once and gets its four prompts by UPDATE."""
+    description = (embed.get("description") or "").strip()
+    ref = message_ref(data)
+    if not description:
+        return Started(ref=ref, prompt="")
+    texts = tuple(
+        _KEYCAP_PREFIX.sub("", paragraph).strip()
+        for paragraph in _BLANK_LINE.split(description)
+        if paragraph.strip()
+    )
+    return Completed(
+        ref=ref,
+        prompt="",
+        kind=ResultKind.DESCRIBE,
+        image=_image(image),
+        # The described picture is the user's own upload, not a Midjourney job.
+        job_hash=None,
+        buttons=buttons(data.get("components") or ()),
+        texts=texts,
+    )
+
+
+def _parse_shorten(data: RawMessage, texts: tuple[str, ...]) -> Completed:
+    """/shorten: the suggested prompts are the embed lines that start with a keycap digit."""
+    return Completed(
+        ref=message_ref(data),
+        prompt="",
+        kind=ResultKind.SHORTEN,
+        image=None,
+        job_hash=None,
+        buttons=buttons(data.get("components") or ()),
+        texts=texts,
+    )
+
+
+def _error_kind(embed: Mapping[str, Any], title: str) -> ErrorKind | None:
+    """The failure an embed reports (section d), or None when it reports none.
+
+    `title` must already be normalised. A human check is told apart from a plain "Action needed
+    to continue" by its description, so that test comes first.
+    """
+    if "continue" in title and _VERIFY_HUMAN.search(embed.get("description") or ""):
+        return ErrorKind.VERIFY_HUMAN
+    kind = _ERROR_TITLES.get(title)
+    if kind is not None:
+        return kind
+    if "invalid link" in title:
+        return ErrorKind.INVALID_LINK
+    if "invalid" in title:
+        return ErrorKind.INVALID_PARAMETER
+    if embed.get("color") == COLOUR_ERROR:
+        return ErrorKind.UNKNOWN
+    return None
+
+
+# ============================================================================================
+# Small pieces
+# ============================================================================================
+
+
+def _normalise_title(title: str) -> str:
+    return title.casefold().rstrip("!. ")
+
+
+def _filename(url: str) -> str:
+    """The last path segment of a URL, without Discord's signed query string."""
+    return url.partition("?")[0].rpartition("/")[2]
+
+
+def _image(attachment: Mapping[str, Any]) -> Image:
+    url: str = attachment.get("url") or ""
+    return Image(
+        url=url,
+        filename=attachment.get("filename") or _filename(url),
+        width=attachment.get("width"),
+        height=attachment.get("height"),
+        size=attachment.get("size"),
+        content_type=attachment.get("content_type"),
+    )
+
+
+def _first_image_attachment(
+    attachments: Sequence[Mapping[str, Any]] | None,
+) -> Mapping[str, Any] | None:
+    """The first attachment that is a picture (videos and other files are not results here)."""
+    for attachment in attachments or ():
+        content_type = attachment.get("content_type")
+        if content_type is not None:
+            if content_type.startswith("image/"):
+                return attachment
+        elif (attachment.get("filename") or "").lower().endswith(_IMAGE_EXTENSIONS):
+            return attachment
+    return None
+
+
+def _buttons_hash(found: tuple[Button, ...]) -> str | None:
+    """The job UUID that Midjourney puts in its buttons' custom_ids (`MJ::JOB::...::<hash>`)."""
+    for button in found:
+        match = _UUID.search(button.custom_id)
+        if match is not None:
+            return match.group(0)
+    return None

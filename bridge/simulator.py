@@ -1,0 +1,430 @@
+"""A model of Midjourney's behaviour in a Discord channel, and the simulator backend built on it.
+
+`MidjourneyModel` answers interaction payloads with Midjourney-shaped messages (midjourney-formats
+.md sections b, c.2, c.4): "Waiting to start" carrying the nonce, progress edits of that message,
+a final message with a new id, a PNG and the real button custom_ids, then deletion of the progress
+message. It writes through a `Channel`: the simulator backend below is one, the test suite's fake
+Discord server is another, so the bot is exercised against the same shapes either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import random
+import re
+import textwrap
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from PIL import Image, ImageDraw, ImageFont
+
+from bridge.backend import EventSink
+from bridge.constants import FALLBACK_COMMANDS, MIDJOURNEY_APP_ID
+from bridge.errors import DiscordHTTPError
+from bridge.interactions import Command, Interaction, Place, payload
+from bridge.parser import parse
+
+_log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    """What the model needs from Discord."""
+
+    def new_id(self) -> str: ...
+
+    def put_cdn(self, filename: str, data: bytes, content_type: str = "image/png") -> str: ...
+
+    async def create_message(self, channel_id: str, data: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def update_message(self, message_id: str, changes: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def delete_message(self, message_id: str) -> None: ...
+
+    async def dispatch(
+        self, event: str, data: dict[str, Any], *, audience: str = "all"
+    ) -> None: ...
+
+
+# -- pictures -----------------------------------------------------------------------------------
+
+
+def _colour(seed: str) -> tuple[int, int, int]:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return (64 + digest[0] % 160, 64 + digest[1] % 160, 64 + digest[2] % 160)
+
+
+def render(prompt: str, job_hash: str, *, tiles: int, size: int) -> bytes:
+    """A placeholder PNG: `tiles` 1 (an upscale) or 4 (a 2x2 grid), each showing the prompt."""
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    per_row = 1 if tiles == 1 else 2
+    tile = size // per_row
+    font = ImageFont.load_default(size=max(12, tile // 14))
+    text = "\n".join(textwrap.wrap(prompt, width=22)[:6])
+    for n in range(tiles):
+        x, y = (n % per_row) * tile, (n // per_row) * tile
+        draw.rectangle((x, y, x + tile - 1, y + tile - 1), fill=_colour(f"{job_hash}{n}"))
+        draw.multiline_text((x + tile // 12, y + tile // 12), text, fill="white", font=font)
+        if tiles > 1:
+            draw.text((x + tile - tile // 6, y + tile - tile // 6), str(n + 1), font=font)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+def _button(custom_id: str, label: str = "", emoji: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": 2, "style": 2, "custom_id": custom_id, "label": label}
+    if emoji:
+        button["emoji"] = {"name": emoji}
+    return button
+
+
+def _rows(*rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"type": 1, "components": row} for row in rows]
+
+
+def grid_buttons(job_hash: str) -> list[dict[str, Any]]:
+    ups = [_button(f"MJ::JOB::upsample::{n}::{job_hash}", f"U{n}") for n in range(1, 5)]
+    reroll = _button(f"MJ::JOB::reroll::0::{job_hash}::SOLO", emoji="🔄")
+    variations = [_button(f"MJ::JOB::variation::{n}::{job_hash}", f"V{n}") for n in range(1, 5)]
+    return _rows([*ups, reroll], variations)
+
+
+def upscale_buttons(job_hash: str) -> list[dict[str, Any]]:
+    solo = f"1::{job_hash}::SOLO"
+    return _rows(
+        [
+            _button(f"MJ::JOB::upsample_v6_2x_subtle::{solo}", "Upscale (Subtle)"),
+            _button(f"MJ::JOB::upsample_v6_2x_creative::{solo}", "Upscale (Creative)"),
+        ],
+        [
+            _button(f"MJ::JOB::low_variation::{solo}", "Vary (Subtle)"),
+            _button(f"MJ::JOB::high_variation::{solo}", "Vary (Strong)"),
+            _button(f"MJ::Inpaint::{solo}", "Vary (Region)"),
+        ],
+        [
+            _button(f"MJ::Outpaint::50::{solo}", "Zoom Out 2x"),
+            _button(f"MJ::Outpaint::75::{solo}", "Zoom Out 1.5x"),
+            _button(f"MJ::CustomZoom::{job_hash}", "Custom Zoom"),
+        ],
+        [
+            _button(f"MJ::JOB::pan_{side}::{solo}", emoji=arrow)
+            for side, arrow in (("left", "⬅️"), ("right", "➡️"), ("up", "⬆️"), ("down", "⬇️"))
+        ],
+    )
+
+
+# -- the model ----------------------------------------------------------------------------------
+
+MIDJOURNEY_AUTHOR: dict[str, Any] = {
+    "id": MIDJOURNEY_APP_ID,
+    "username": "Midjourney Bot",
+    "discriminator": "9282",
+    "avatar": None,
+    "global_name": None,
+    "bot": True,
+}
+
+_JOB_BUTTON = re.compile(r"^MJ::(?:JOB::)?(\w+)::(?:(\d+)::)?(?:(\d+)::)?([0-9a-f-]{36})")
+
+
+@dataclass
+class _Kind:
+    """What a button (or /imagine) makes, as Midjourney words it."""
+
+    label: str  # the part between the prompt and the mention
+    tiles: int
+    progress: bool
+
+
+_IMAGINE = _Kind("", 4, True)
+_BUTTON_KINDS: dict[str, _Kind] = {
+    "reroll": _Kind("", 4, True),
+    "variation": _Kind("Variations (Strong) by ", 4, True),
+    "high_variation": _Kind("Variations (Strong) by ", 4, True),
+    "low_variation": _Kind("Variations (Subtle) by ", 4, True),
+    "pan_left": _Kind("Pan Left by ", 4, True),
+    "pan_right": _Kind("Pan Right by ", 4, True),
+    "pan_up": _Kind("Pan Up by ", 4, True),
+    "pan_down": _Kind("Pan Down by ", 4, True),
+    "Outpaint": _Kind("Zoom Out by ", 4, True),
+    "upsample_v6_2x_subtle": _Kind("Upscaled (Subtle) by ", 1, True),
+    "upsample_v6_2x_creative": _Kind("Upscaled (Creative) by ", 1, True),
+}
+
+
+@dataclass
+class MidjourneyModel:
+    """Midjourney as seen from a channel. Knobs let tests provoke its behaviours."""
+
+    step_delay: float = 1.5
+    steps: tuple[int, ...] = (15, 46, 78)
+    image_size: int = 1024
+    user_id: str = "6000"
+    # Prompts containing one of these words never finish (tests of the timeout).
+    hang_words: set[str] = field(default_factory=set)
+    # Prompts containing a key get that error embed (title, description) instead of a result.
+    error_words: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Fixed image bytes for every result (benchmarks); None draws a placeholder.
+    fixed_image: bytes | None = None
+    # Step delays for the next interactions, consumed in order (tests that reorder jobs).
+    next_delays: list[float] = field(default_factory=list)
+    seed: int = 1
+    # What tests read: every payload, the running count and its peak, results by nonce.
+    interactions: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _prompts: dict[str, str] = field(default_factory=dict)  # job hash -> prompt
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    async def on_interaction(self, payload: dict[str, Any], discord: Channel) -> None:
+        self.interactions.append(payload)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._answer(payload, discord)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, payload: dict[str, Any], discord: Channel) -> None:
+        nonce = str(payload["nonce"])
+        interaction_id = discord.new_id()
+        ack = {"id": interaction_id, "nonce": nonce}
+        await discord.dispatch("INTERACTION_CREATE", ack, audience="users")
+        await discord.dispatch("INTERACTION_SUCCESS", ack, audience="users")
+        meta = {"id": interaction_id, "type": payload["type"], "user": self._user()}
+        delay = self.next_delays.pop(0) if self.next_delays else self.step_delay
+        data = payload["data"]
+        channel_id = str(payload["channel_id"])
+        if payload["type"] == 2:
+            prompt = str(data["options"][0]["value"])
+            await self._grid(discord, channel_id, nonce, meta, prompt, _IMAGINE, delay)
+            return
+        match = _JOB_BUTTON.match(str(data.get("custom_id", "")))
+        if match is None:
+            return
+        action, first, _, parent_hash = match.groups()
+        prompt = self._prompts.get(parent_hash, "")
+        if action == "upsample":
+            index = int(first or 1)
+            await self._upscale(discord, channel_id, nonce, meta, prompt, index, payload)
+        elif (kind := _BUTTON_KINDS.get(action)) is not None:
+            await self._grid(discord, channel_id, nonce, meta, prompt, kind, delay)
+
+    def _user(self) -> dict[str, Any]:
+        # Full user objects, as Discord sends them: discord.py refuses partial ones.
+        return {
+            "id": self.user_id,
+            "username": "mjuser",
+            "discriminator": "0",
+            "avatar": None,
+            "global_name": "mjuser",
+        }
+
+    def _base(self, channel_id: str, meta: dict[str, Any], content: str) -> dict[str, Any]:
+        return {
+            "channel_id": channel_id,
+            "author": MIDJOURNEY_AUTHOR,
+            "content": content,
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "flags": 0,
+            "type": 20 if meta["type"] == 2 else 19,
+            "interaction_metadata": meta,
+        }
+
+    async def _grid(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        prompt: str,
+        kind: _Kind,
+        delay: float,
+    ) -> None:
+        mention = f"<@{self.user_id}>"
+        head = f"**{prompt}** - {kind.label}{mention}"
+        for word, (title, description) in self.error_words.items():
+            if word in prompt:
+                error = self._base(channel_id, meta, "")
+                error["embeds"] = [{"title": title, "description": description, "color": 0xFF0000}]
+                error["nonce"] = nonce
+                await discord.create_message(channel_id, error)
+                return
+        first = self._base(channel_id, meta, f"{head} (Waiting to start)")
+        first["nonce"] = nonce
+        progress = await discord.create_message(channel_id, first)
+        if any(word in prompt for word in self.hang_words):
+            return
+        for percent in self.steps if kind.progress else ():
+            await asyncio.sleep(delay)
+            await discord.update_message(
+                progress["id"], {"content": f"{head} ({percent}%) (fast)"}
+            )
+        await asyncio.sleep(delay)
+        await self._result(discord, channel_id, nonce, meta, prompt, f"{head} (fast)", kind.tiles)
+        await discord.delete_message(progress["id"])
+
+    async def _upscale(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        prompt: str,
+        index: int,
+        payload: dict[str, Any],
+    ) -> None:
+        content = f"**{prompt}** - Image #{index} <@{self.user_id}>"
+        await asyncio.sleep(self.step_delay / 2)
+        extra = {"message_reference": {"message_id": payload.get("message_id")}, "nonce": nonce}
+        await self._result(discord, channel_id, nonce, meta, prompt, content, 1, extra)
+
+    async def _result(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        prompt: str,
+        content: str,
+        tiles: int,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        job_hash = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        self._prompts[job_hash] = prompt
+        data = self.fixed_image
+        if data is None:
+            data = await asyncio.to_thread(
+                render,
+                prompt,
+                job_hash,
+                tiles=tiles,
+                size=self.image_size // (2 if tiles == 1 else 1),
+            )
+        slug = re.sub(r"[^a-z0-9]+", "_", prompt.lower())[:40].strip("_") or "image"
+        filename = f"mjuser_{slug}_{job_hash}.png"
+        url = discord.put_cdn(filename, data)
+        message = self._base(channel_id, meta, content)
+        message["attachments"] = [
+            {
+                "id": discord.new_id(),
+                "filename": filename,
+                "size": len(data),
+                "url": url,
+                "proxy_url": url,
+                "content_type": "image/png",
+            }
+        ]
+        message["components"] = grid_buttons(job_hash) if tiles > 1 else upscale_buttons(job_hash)
+        message.update(extra or {})
+        created = await discord.create_message(channel_id, message)
+        self.results[nonce] = {"message": created, "image": data, "hash": job_hash}
+        return created
+
+
+# -- the simulator backend ----------------------------------------------------------------------
+
+
+_SIM_PLACE = Place(guild_id="1", channel_id="2", session_id="simulator")
+_MAX_MESSAGES = 5000
+_MAX_IMAGES = 200
+
+
+class SimulatorBackend:
+    """Midjourney without Discord: the model writes straight into the parser and dispatcher."""
+
+    def __init__(self, model: MidjourneyModel | None = None) -> None:
+        self.model = model or MidjourneyModel()
+        self._sink: EventSink | None = None
+        self._next_id = int(datetime.now(UTC).timestamp() * 1000) << 22
+        # Bounded like Discord's retention is, in effect: old buttons become "unknown message".
+        self._messages: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._commands = {
+            name: Command(id=cid, version=version, name=name)
+            for name, (cid, version) in FALLBACK_COMMANDS.items()
+        }
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+
+    async def submit(self, interaction: Interaction) -> None:
+        if interaction.command is None and interaction.message_id not in self._messages:
+            raise DiscordHTTPError(404, 10008, "Unknown Message")
+        body = payload(interaction, _SIM_PLACE, self._commands.__getitem__)
+        task = asyncio.create_task(self.model.on_interaction(body, self))
+        self._tasks.add(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("simulated job crashed", exc_info=task.exception())
+
+    async def fetch(self, url: str) -> bytes:
+        try:
+            return self._images[url]
+        except KeyError:
+            raise DiscordHTTPError(404, 0, "the image has expired") from None
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- Channel, for the model --
+
+    def new_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def put_cdn(self, filename: str, data: bytes, content_type: str = "image/png") -> str:
+        url = f"sim://cdn/{self.new_id()}/{filename}"
+        self._images[url] = data
+        while len(self._images) > _MAX_IMAGES:
+            self._images.popitem(last=False)
+        return url
+
+    async def create_message(self, channel_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        message = {**data, "id": data.get("id") or self.new_id(), "channel_id": channel_id}
+        self._messages[message["id"]] = message
+        while len(self._messages) > _MAX_MESSAGES:
+            self._messages.popitem(last=False)
+        await self._feed("MESSAGE_CREATE", message)
+        return message
+
+    async def update_message(self, message_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        message = {**self._messages.get(message_id, {"id": message_id}), **changes}
+        self._messages[message_id] = message
+        await self._feed("MESSAGE_UPDATE", message)
+        return message
+
+    async def delete_message(self, message_id: str) -> None:
+        message = self._messages.pop(message_id, None)
+        channel_id = message["channel_id"] if message else _SIM_PLACE.channel_id
+        await self._feed("MESSAGE_DELETE", {"id": message_id, "channel_id": channel_id})
+
+    async def dispatch(self, event: str, data: dict[str, Any], *, audience: str = "all") -> None:
+        """Interaction acks matter only to a user gateway, which the simulator does not need."""
+
+    async def _feed(self, event: str, data: dict[str, Any]) -> None:
+        parsed = parse(event, data)
+        if parsed is not None and self._sink is not None:
+            await self._sink(parsed)

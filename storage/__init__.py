@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables and async repository functions. Imports neither bot nor bridge."""

@@ -1,0 +1,48 @@
+"""Button tokens: Telegram's 64-byte callback_data holds a short random token, the row the rest."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import UnknownToken
+from storage.models import ButtonToken
+
+
+def new_token() -> str:
+    # 48 random bits: unguessable enough that a forged token only ever hits "unknown".
+    return secrets.token_urlsafe(6)
+
+
+async def add_buttons(
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    job_id: int,
+    buttons: Iterable[tuple[str, str | None, str]],
+) -> list[ButtonToken]:
+    """Store (action, custom_id, label) triples; return their tokens in the same order."""
+    rows = [
+        ButtonToken(
+            token=new_token(),
+            chat_id=chat_id,
+            job_id=job_id,
+            action=action,
+            custom_id=custom_id,
+            label=label,
+        )
+        for action, custom_id, label in buttons
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def resolve_token(*, session: AsyncSession, token: str, chat_id: int) -> ButtonToken:
+    """The button behind a token, only if it belongs to this chat."""
+    row = await session.get(ButtonToken, token)
+    if row is None or row.chat_id != chat_id:
+        raise UnknownToken(token)
+    return row

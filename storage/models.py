@@ -1,0 +1,125 @@
+"""Tables. Repository functions live next door, one module per table family."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(sa_type=DateTime(timezone=True), **kwargs)  # type: ignore[call-overload]
+
+
+def _bigint(**kwargs: Any) -> Any:
+    # Telegram ids exceed 32 bits; SQLite does not care, Postgres does.
+    return Field(sa_type=BigInteger, **kwargs)  # type: ignore[call-overload]
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"  # waiting for a Midjourney slot
+    SUBMITTED = "submitted"  # the interaction was sent; nothing heard back yet
+    RUNNING = "running"  # Midjourney acknowledged it
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class JobKind(StrEnum):
+    IMAGINE = "imagine"
+    ACTION = "action"  # a button of an earlier result (U/V/reroll/vary/zoom/pan/upscale)
+    DESCRIBE = "describe"
+    BLEND = "blend"
+
+
+# A Telegram chat that has used the bot.
+class Chat(SQLModel, table=True):
+    id: int = _bigint(primary_key=True)
+    type: str = "private"
+    title: str | None = None
+    allowed: bool | None = None  # None: follow ALLOWED_CHAT_IDS
+    daily_quota: int | None = None  # None: CHAT_DAILY_QUOTA
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+# One Midjourney job: an /imagine, a button action, a describe or a blend.
+class Job(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = _bigint(index=True)
+    user_id: int | None = _bigint(default=None)
+    language: str = "en"
+    kind: JobKind = JobKind.IMAGINE
+    prompt: str = ""
+    label: str | None = None  # what the user tapped, e.g. "U2"
+    custom_id: str | None = None  # Midjourney button for ACTION jobs
+    parent_job_id: int | None = Field(default=None, foreign_key="job.id")
+    target_message_id: str | None = None  # the Discord message carrying that button
+    target_flags: int = 0
+    cost: int = 1
+
+    # Telegram side
+    request_message_id: int | None = None  # replied to by the result
+    status_message_id: int | None = None  # "queued…/42%" message, removed on delivery
+
+    # Midjourney side
+    status: JobStatus = Field(default=JobStatus.QUEUED, index=True)
+    progress: int | None = None
+    nonce: str | None = Field(default=None, index=True)
+    progress_message_id: str | None = None
+    interaction_id: str | None = None
+    result_message_id: str | None = None
+    result_flags: int = 0
+    result_hash: str | None = None
+    result_url: str | None = None
+    result_filename: str | None = None
+    result_kind: str | None = None
+    buttons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    texts: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    error_kind: str | None = None
+    error: str | None = None
+
+    created_at: datetime = _ts(default_factory=utcnow)
+    updated_at: datetime = _ts(default_factory=utcnow)
+    finished_at: datetime | None = _ts(default=None)
+    delivered_at: datetime | None = _ts(default=None)  # result or failure told to the chat
+
+
+# An inline-keyboard button: Telegram's callback_data is this short token.
+class ButtonToken(SQLModel, table=True):
+    token: str = Field(primary_key=True, max_length=16)
+    chat_id: int = _bigint(index=True)
+    job_id: int = Field(foreign_key="job.id", index=True)
+    action: str  # "mj" (press a Midjourney button), "original" (send the file), ...
+    custom_id: str | None = None
+    label: str = ""
+    created_at: datetime = _ts(default_factory=utcnow)
+    used_at: datetime | None = _ts(default=None)
+
+
+class QuotaState(StrEnum):
+    RESERVED = "reserved"
+    CHARGED = "charged"
+    REFUNDED = "refunded"
+
+
+# One quota unit movement per job: reserved on submit, then charged or refunded exactly once.
+class QuotaEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", unique=True)
+    chat_id: int = _bigint(index=True)
+    user_id: int | None = _bigint(default=None, index=True)
+    day: str = Field(index=True)  # YYYY-MM-DD in the quota time zone
+    units: int = 1
+    state: QuotaState = QuotaState.RESERVED
+    created_at: datetime = _ts(default_factory=utcnow)
+    settled_at: datetime | None = _ts(default=None)

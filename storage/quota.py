@@ -1,0 +1,78 @@
+"""The quota ledger: a unit is reserved when a job is accepted and later charged or refunded.
+
+Reserved and charged units count against the day; refunded ones do not. Charging and refunding
+only move a RESERVED entry, so each happens at most once per job whatever calls it again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import QuotaExceeded
+from storage.models import QuotaEntry, QuotaState, utcnow
+
+
+def quota_day(now: datetime | None = None, tz: tzinfo = UTC) -> str:
+    return (now or datetime.now(UTC)).astimezone(tz).date().isoformat()
+
+
+async def used_units(
+    *, session: AsyncSession, day: str, chat_id: int, user_id: int | None = None
+) -> int:
+    query = select(func.coalesce(func.sum(QuotaEntry.units), 0)).where(
+        QuotaEntry.day == day,
+        QuotaEntry.chat_id == chat_id,
+        QuotaEntry.state != QuotaState.REFUNDED,
+    )
+    if user_id is not None:
+        query = query.where(QuotaEntry.user_id == user_id)
+    return int((await session.exec(query)).one())
+
+
+async def reserve(
+    *,
+    session: AsyncSession,
+    job_id: int,
+    chat_id: int,
+    user_id: int | None,
+    day: str,
+    units: int,
+    chat_limit: int | None,
+    user_limit: int | None,
+) -> QuotaEntry:
+    """Reserve units for a job or raise QuotaExceeded; the caller's transaction makes it atomic."""
+    if chat_limit is not None:
+        used = await used_units(session=session, day=day, chat_id=chat_id)
+        if used + units > chat_limit:
+            raise QuotaExceeded("chat", chat_limit)
+    if user_limit is not None and user_id is not None:
+        used = await used_units(session=session, day=day, chat_id=chat_id, user_id=user_id)
+        if used + units > user_limit:
+            raise QuotaExceeded("user", user_limit)
+    entry = QuotaEntry(job_id=job_id, chat_id=chat_id, user_id=user_id, day=day, units=units)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def _settle(session: AsyncSession, job_id: int, state: QuotaState) -> bool:
+    result = await session.exec(  # type: ignore[call-overload]
+        update(QuotaEntry)
+        .where(col(QuotaEntry.job_id) == job_id, col(QuotaEntry.state) == QuotaState.RESERVED)
+        .values(state=state, settled_at=utcnow())
+    )
+    return bool(result.rowcount)
+
+
+async def charge(*, session: AsyncSession, job_id: int) -> bool:
+    """Charge the job's reservation; False if it was already settled (or never reserved)."""
+    return await _settle(session, job_id, QuotaState.CHARGED)
+
+
+async def refund(*, session: AsyncSession, job_id: int) -> bool:
+    """Give the job's units back; False if it was already settled (or never reserved)."""
+    return await _settle(session, job_id, QuotaState.REFUNDED)

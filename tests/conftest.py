@@ -1,0 +1,142 @@
+"""Fixtures: loopback-only networking, the fakes, and the bot started as in production."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import run
+from bot.settings import Settings
+from bridge.backend import Backend
+from bridge.simulator import MidjourneyModel
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import FakeTelegram
+
+TELEGRAM_TOKEN = "123456:TEST-telegram-token-secret"
+DISCORD_USER_TOKEN = "user-token-secret-abc"
+DISCORD_BOT_TOKEN = "bot-token-secret-xyz"
+GUILD_ID = "111111111111111111"
+CHANNEL_ID = "222222222222222222"
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach a host other than this machine."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in _LOOPBACK:
+            pytest.fail(f"network access to {name!r} is not allowed in tests")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def model() -> MidjourneyModel:
+    """Midjourney answering in milliseconds, with small pictures."""
+    return MidjourneyModel(step_delay=0.01, image_size=256)
+
+
+@pytest.fixture
+async def discord_fake(model: MidjourneyModel) -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(
+        bot_token=DISCORD_BOT_TOKEN,
+        user_token=DISCORD_USER_TOKEN,
+        guild_id=GUILD_ID,
+        channel_id=CHANNEL_ID,
+    ) as fake:
+        fake.behaviour = model
+        yield fake
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, tg: FakeTelegram) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "telegram_bot_token": TELEGRAM_TOKEN,
+            "telegram_api_url": tg.root_url,
+            "midjourney_backend": "simulator",
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "progress_edit_interval_s": 0.05,
+            "simulator_step_s": 0.01,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+def discord_settings(
+    make_settings: Callable[..., Settings], discord_fake: FakeDiscord
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "midjourney_backend": "discord",
+            "discord_user_token": DISCORD_USER_TOKEN,
+            "discord_bot_token": DISCORD_BOT_TOKEN,
+            "discord_guild_id": GUILD_ID,
+            "discord_channel_id": CHANNEL_ID,
+            "discord_api_url": discord_fake.api_url,
+            "discord_gateway_url": discord_fake.gateway_url,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return make
+
+
+@dataclass
+class RunningBot:
+    settings: Settings
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def close(self) -> None:
+        self.stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.task, 15)
+
+
+StartBot = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest.fixture
+async def start_bot(tg: FakeTelegram) -> AsyncIterator[StartBot]:
+    """Start `bot.app.run` in this loop; wait until it polls Telegram; stop it at teardown."""
+    running: list[RunningBot] = []
+
+    async def start(settings: Settings, backend: Backend | None = None) -> RunningBot:
+        stop = asyncio.Event()
+        polls = len(tg.calls_of("getUpdates"))
+        task = asyncio.create_task(run(settings, stop=stop, backend=backend, poll_timeout=1))
+        bot = RunningBot(settings, stop, task)
+        running.append(bot)
+        waiter = asyncio.create_task(tg.wait_for("getUpdates", count=polls + 1, timeout=15))
+        done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            waiter.cancel()
+            task.result()  # raises what start-up raised
+        await waiter
+        return bot
+
+    yield start
+    for bot in running:
+        await bot.close()

@@ -1,0 +1,184 @@
+"""The dispatcher against the simulator backend: slots, queue limit, refusals, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bridge.dispatcher import Dispatcher, prompt_key
+from bridge.errors import QueueFull
+from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
+from bridge.simulator import MidjourneyModel, SimulatorBackend
+from storage.db import Database
+from storage.jobs import create_job, get_job, update_job
+from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
+from storage.quota import reserve
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}") as database:
+        yield database
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[JobEvent] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, event: JobEvent) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    async def until(self, kinds: type | tuple[type, ...], count: int = 1) -> list[JobEvent]:
+        def seen() -> list[JobEvent]:
+            return [e for e in self.events if isinstance(e, kinds)]
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(seen()) >= count), 10)
+        return seen()
+
+    async def finished(self, count: int) -> list[JobEvent]:
+        return await self.until((JobSucceeded, JobFailed), count)
+
+
+async def add_job(db: Database, **fields: object) -> int:
+    async with db.transaction() as session:
+        job = await create_job(session=session, job=Job(chat_id=1, user_id=1, **fields))
+        assert job.id is not None
+        await reserve(
+            session=session,
+            job_id=job.id,
+            chat_id=1,
+            user_id=1,
+            day="d",
+            units=1,
+            chat_limit=None,
+            user_limit=None,
+        )
+    return job.id
+
+
+async def quota_state(db: Database, job_id: int) -> QuotaState:
+    async with db.transaction() as session:
+        entry = (
+            await session.exec(
+                QuotaEntry.__table__.select().where(QuotaEntry.job_id == job_id)  # type: ignore[attr-defined]
+            )
+        ).one()
+    return QuotaState(entry.state)
+
+
+def dispatcher(db: Database, model: MidjourneyModel, **limits: float) -> Dispatcher:
+    options = {"concurrency": 2, "queue_limit": 10, "job_timeout": 5.0, **limits}
+    return Dispatcher(
+        db=db,
+        backend=SimulatorBackend(model),
+        concurrency=int(options["concurrency"]),
+        queue_limit=int(options["queue_limit"]),
+        job_timeout=options["job_timeout"],
+    )
+
+
+async def test_success_charges_and_failure_refunds(db: Database) -> None:
+    model = MidjourneyModel(
+        step_delay=0.001, image_size=64, error_words={"nsfw": ("Banned prompt detected", "Sorry!")}
+    )
+    recorder = Recorder()
+    async with dispatcher(db, model) as mj:
+        mj.subscribe(recorder)
+        good = await add_job(db, prompt="a calm lake")
+        bad = await add_job(db, prompt="something nsfw")
+        await mj.submit(good)
+        await mj.submit(bad)
+        finished = await recorder.finished(2)
+        assert mj.in_flight == 0
+    by_job = {e.job_id: e for e in finished}
+    assert isinstance(by_job[good], JobSucceeded)
+    failed = by_job[bad]
+    assert isinstance(failed, JobFailed)
+    assert failed.reason == "banned_prompt"
+    assert await quota_state(db, good) is QuotaState.CHARGED
+    assert await quota_state(db, bad) is QuotaState.REFUNDED
+
+
+async def test_a_refused_interaction_fails_at_once_and_frees_the_slot(db: Database) -> None:
+    model = MidjourneyModel(step_delay=0.001, image_size=64)
+    recorder = Recorder()
+    async with dispatcher(db, model, concurrency=1) as mj:
+        mj.subscribe(recorder)
+        # A button on a Discord message that does not exist: Discord answers 404.
+        stale = await add_job(
+            db, kind=JobKind.ACTION, prompt="p", custom_id="MJ::JOB::x", target_message_id="999"
+        )
+        fresh = await add_job(db, prompt="after the refusal")
+        await mj.submit(stale)
+        await mj.submit(fresh)
+        finished = await recorder.finished(2)
+    by_job = {e.job_id: e for e in finished}
+    assert isinstance(by_job[stale], JobFailed)
+    assert by_job[stale].reason == "discord_rejected"
+    assert "Unknown Message" in by_job[stale].detail
+    assert isinstance(by_job[fresh], JobSucceeded)
+    assert await quota_state(db, stale) is QuotaState.REFUNDED
+
+
+async def test_the_waiting_queue_is_bounded(db: Database) -> None:
+    model = MidjourneyModel(step_delay=0.001, image_size=64, hang_words={"hang"})
+    async with dispatcher(db, model, concurrency=1, queue_limit=2) as mj:
+        first = await add_job(db, prompt="hang on")
+        assert await mj.submit(first) == 0
+        await asyncio.sleep(0.05)  # let the slot take it
+        assert await mj.submit(await add_job(db, prompt="hang 2")) == 1
+        assert await mj.submit(await add_job(db, prompt="hang 3")) == 2
+        with pytest.raises(QueueFull):
+            await mj.submit(await add_job(db, prompt="one too many"))
+        assert (mj.in_flight, mj.waiting) == (1, 2)
+
+
+async def test_jobs_in_flight_at_a_restart_are_adopted_and_finish(db: Database) -> None:
+    model = MidjourneyModel(step_delay=0.05, image_size=64)
+    recorder = Recorder()
+    first = dispatcher(db, model, concurrency=1)
+    first.subscribe(recorder)
+    await first.start()
+    job_id = await add_job(db, prompt="a slow bridge")
+    await first.submit(job_id)
+    await recorder.until(JobProgress)  # Midjourney's "Waiting to start" has been seen
+    # The bot dies (its slot tasks vanish); Midjourney carries on, and its messages go to
+    # whichever instance starts next.
+    for task in first._workers:
+        task.cancel()
+    await asyncio.gather(*first._workers, return_exceptions=True)
+    async with db.transaction() as session:
+        job = await get_job(session=session, job_id=job_id)
+    assert job is not None
+    assert job.status is JobStatus.RUNNING
+
+    second = Dispatcher(
+        db=db, backend=first.backend, concurrency=1, queue_limit=5, job_timeout=5.0
+    )
+    second.subscribe(recorder)
+    await second.start()
+    try:
+        finished = await recorder.finished(1)
+    finally:
+        await second.aclose()
+    assert isinstance(finished[0], JobSucceeded)
+    assert len(model.interactions) == 1, "an adopted job must not be sent again"
+
+
+def test_prompt_key_ignores_parameters_links_and_spacing() -> None:
+    sent = "https://example.com/a.png  A red   fox --ar 3:2 --v 6.1"
+    echoed = "<https://s.mj.run/abc> a red fox --ar 3:2 --v 6.1 --style raw"
+    assert prompt_key(sent) == prompt_key(echoed) == "a red fox"
+
+
+async def test_update_job_rejects_unknown_ids(db: Database) -> None:
+    async with db.transaction() as session:
+        with pytest.raises(LookupError):
+            await update_job(session=session, job_id=404, status=JobStatus.FAILED)

@@ -1,0 +1,186 @@
+"""The /imagine path end to end: stock PTB and discord.py against the fakes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel
+from storage.db import Database
+from storage.jobs import get_job
+from tests.conftest import (
+    CHANNEL_ID,
+    DISCORD_USER_TOKEN,
+    GUILD_ID,
+    StartBot,
+)
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import Call, FakeTelegram
+
+
+def keyboard(call: Call) -> list[list[dict[str, Any]]]:
+    markup = call.params["reply_markup"]
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return markup["inline_keyboard"]
+
+
+def reply_to(call: Call) -> int | None:
+    params = call.params.get("reply_parameters")
+    if isinstance(params, str):
+        params = json.loads(params)
+    return params["message_id"] if params else None
+
+
+def photo_bytes(call: Call) -> bytes:
+    return next(iter(call.files.values()))
+
+
+async def test_start_and_help_in_english_and_chinese(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    await start_bot(make_settings())
+    ann = tg.user(11, first_name="Ann", language_code="en")
+    li = tg.user(12, first_name="Li", language_code="zh-hans")
+    tg.send_text(tg.private_chat(ann), ann, "/start")
+    tg.send_text(tg.private_chat(li), li, "/help")
+
+    sent = await tg.wait_for("sendMessage", count=2)
+    by_chat = {call.params["chat_id"]: call.params["text"] for call in sent}
+    assert "/imagine" in by_chat[11]
+    assert "Midjourney" in by_chat[11]
+    assert "使用方法" in by_chat[12]
+    assert "/imagine@mj_test_bot" in by_chat[12]
+
+
+async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    model.step_delay = 0.15  # slow enough for a progress edit at a 0.05 s interval
+    await start_bot(discord_settings())
+    ann = tg.user(21, language_code="en")
+    chat = tg.private_chat(ann)
+    request = tg.send_text(chat, ann, "/imagine a red fox --ar 3:2")
+
+    photo = (await tg.wait_for("sendPhoto"))[0]
+
+    # The interaction Discord received.
+    assert len(discord_fake.interactions) == 1
+    payload = discord_fake.interactions[0]
+    assert payload["type"] == 2
+    assert payload["guild_id"] == GUILD_ID
+    assert payload["channel_id"] == CHANNEL_ID
+    assert payload["data"]["name"] == "imagine"
+    assert payload["data"]["options"][0]["value"] == "a red fox --ar 3:2"
+    assert payload["nonce"].isdigit()
+    assert discord_fake.interaction_headers[0]["Authorization"] == DISCORD_USER_TOKEN
+
+    # Progress: the status message (a reply to the request) was edited with a percentage.
+    status = tg.calls_of("sendMessage")[0]
+    assert reply_to(status) == request["message_id"]
+    edits = [c for c in tg.calls_of("editMessageText") if "%" in c.params["text"]]
+    assert edits, "no progress edit was made"
+
+    # The grid: a photo replying to the request, with U1-U4, V1-V4 and reroll.
+    assert photo.params["chat_id"] == 21
+    assert reply_to(photo) == request["message_id"]
+    assert photo.params["caption"] == "a red fox --ar 3:2"
+    labels = [button["text"] for row in keyboard(photo) for button in row]
+    assert labels == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
+    for row in keyboard(photo):
+        for button in row:
+            assert len(button["callback_data"].encode()) <= 64
+    nonce = payload["nonce"]
+    assert photo_bytes(photo) == model.results[nonce]["image"]
+
+    # The status message was cleaned up, not left stale.
+    await tg.wait_for("deleteMessage")
+    assert all(m["message_id"] != status.result["message_id"] for m in tg.bot_messages(21))
+
+
+async def test_identical_prompts_from_two_chats_each_get_their_own_grid(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    # The first job runs slower, so the results arrive in the opposite order to the requests.
+    model.next_delays = [0.2, 0.01]
+    settings = discord_settings()
+    await start_bot(settings)
+    ann, bob = tg.user(31), tg.user(32)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine a lighthouse at dusk")
+    await discord_fake_wait(discord_fake, 1)
+    tg.send_text(tg.private_chat(bob), bob, "/imagine a lighthouse at dusk")
+
+    photos = await tg.wait_for("sendPhoto", count=2)
+    assert {p.params["chat_id"] for p in photos} == {31, 32}
+    assert photos[0].params["chat_id"] == 32, "the second request should finish first"
+
+    async with Database(settings.database_url) as db, db.transaction() as session:
+        jobs = {chat: await get_job(session=session, job_id=n) for n, chat in ((1, 31), (2, 32))}
+    for photo in photos:
+        job = jobs[photo.params["chat_id"]]
+        assert job is not None
+        assert job.chat_id == photo.params["chat_id"]
+        expected = model.results[job.nonce]["image"]
+        assert hashlib.sha256(photo_bytes(photo)).digest() == hashlib.sha256(expected).digest()
+
+
+async def discord_fake_wait(fake: FakeDiscord, count: int) -> None:
+    """Wait until the fake has received `count` interactions."""
+    for _ in range(500):
+        if len(fake.interactions) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {len(fake.interactions)} interactions arrived")
+
+
+async def test_seven_jobs_never_more_than_three_in_flight(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    model.step_delay = 0.03
+    await start_bot(discord_settings(mj_concurrency=3))
+    users = [tg.user(40 + n) for n in range(7)]
+    for user in users:
+        tg.send_text(tg.private_chat(user), user, f"/imagine castle number {user['id']}")
+
+    photos = await tg.wait_for("sendPhoto", count=7, timeout=20)
+    assert {p.params["chat_id"] for p in photos} == {u["id"] for u in users}
+    assert len(discord_fake.interactions) == 7
+    assert model.max_in_flight == 3
+
+
+async def test_a_job_that_never_finishes_times_out_and_frees_its_slot(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    model.hang_words = {"forever"}
+    await start_bot(discord_settings(mj_concurrency=1, mj_job_timeout_s=0.5))
+    ann, bob = tg.user(51), tg.user(52)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine a clock that runs forever")
+    await discord_fake_wait(discord_fake, 1)
+    tg.send_text(tg.private_chat(bob), bob, "/imagine a quick sketch")
+
+    told = await tg.wait_for(
+        "editMessageText", lambda c: c.params["chat_id"] == 51 and "❌" in c.params["text"]
+    )
+    assert "in time" in told[0].params["text"]
+    photo = (await tg.wait_for("sendPhoto"))[0]
+    assert photo.params["chat_id"] == 52

@@ -1,0 +1,87 @@
+"""Settings: the contract's names and defaults, and one clear line for a bad start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Backend, Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "DISCORD_", "MJ_", "MIDJOURNEY_", "DATABASE_")):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_follow_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("MIDJOURNEY_BACKEND", "simulator")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.midjourney_backend is Backend.SIMULATOR
+    assert settings.discord_api_url == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg"
+    assert settings.database_url == "sqlite+aiosqlite:///./data/bot.db"
+    assert (settings.mj_concurrency, settings.mj_queue_limit) == (3, 30)
+    assert settings.mj_job_timeout_s == 600
+    assert (settings.chat_daily_quota, settings.user_daily_quota) == (50, 20)
+    assert settings.admin_user_ids == frozenset()
+    assert settings.log_level == "INFO"
+
+
+def test_id_lists_parse_from_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("MIDJOURNEY_BACKEND", "simulator")
+    monkeypatch.setenv("ADMIN_USER_IDS", "1, 22,333")
+    monkeypatch.setenv("ALLOWED_CHAT_IDS", "-1001234")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.admin_user_ids == {1, 22, 333}
+    assert settings.allowed_chat_ids == {-1001234}
+
+
+def test_discord_backend_requires_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    with pytest.raises(SettingsError, match="DISCORD_USER_TOKEN is required"):
+        load_settings(_env_file=None)
+
+
+def test_malformed_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("MIDJOURNEY_BACKEND", "simulator")
+    monkeypatch.setenv("MJ_CONCURRENCY", "lots")
+    with pytest.raises(SettingsError, match=r"^MJ_CONCURRENCY is invalid"):
+        load_settings(_env_file=None)
+
+
+def test_start_without_a_token_exits_with_one_line_naming_it(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DISCORD_", "MJ_", "MIDJOURNEY_"))
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    # The working directory has no .env, as on a fresh checkout.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
