@@ -1,0 +1,134 @@
+"""The newcomer's path (MIDJOURNEY_BACKEND=simulator, only a Telegram token) and delivery edges."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+from collections.abc import Callable, Iterator
+
+import pytest
+from PIL import Image
+
+from bot.logs import configure_logging
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel, SimulatorBackend
+from tests.conftest import DISCORD_BOT_TOKEN, DISCORD_USER_TOKEN, TELEGRAM_TOKEN, StartBot
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import FakeTelegram
+from tests.test_imagine_e2e import keyboard, photo_bytes, reply_to
+
+
+async def test_simulator_needs_only_a_telegram_token(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    await start_bot(make_settings())  # the default backend here is the built-in simulator
+    ann = tg.user(61)
+    request = tg.send_text(tg.private_chat(ann), ann, "/imagine a paper boat on a pond")
+    photo = (await tg.wait_for("sendPhoto"))[0]
+    assert reply_to(photo) == request["message_id"]
+    assert len([b for row in keyboard(photo) for b in row]) == 9
+    width, height = Image.open(io.BytesIO(photo_bytes(photo))).size
+    assert (width, height) == (1024, 1024)
+
+
+async def test_imagine_without_a_prompt_explains_the_usage(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    await start_bot(make_settings())
+    ann = tg.user(62)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine")
+    tg.send_text(tg.private_chat(ann), ann, "/imagine@mj_test_bot   ")
+    replies = await tg.wait_for("sendMessage", count=2)
+    assert all("/imagine a red fox" in c.params["text"] for c in replies)
+    assert tg.calls_of("sendPhoto") == []
+
+
+async def test_imagine_addressed_to_the_bot_in_a_group(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    await start_bot(make_settings())
+    group = tg.group(-1001, "Artists", type="supergroup")
+    ann = tg.user(63)
+    tg.send_text(group, ann, "/imagine@mj_test_bot a tiny robot")
+    photo = (await tg.wait_for("sendPhoto"))[0]
+    assert photo.params["chat_id"] == -1001
+    assert photo.params["caption"] == "a tiny robot"
+
+
+async def test_progress_edits_are_throttled_per_chat(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    interval = 0.2
+    model = MidjourneyModel(step_delay=0.02, steps=tuple(range(5, 100, 5)), image_size=128)
+    await start_bot(make_settings(progress_edit_interval_s=interval), SimulatorBackend(model))
+    ann = tg.user(64)
+    chat = tg.private_chat(ann)
+    tg.send_text(chat, ann, "/imagine first")
+    tg.send_text(chat, ann, "/imagine second")
+    await tg.wait_for("sendPhoto", count=2)
+
+    edits = [c for c in tg.calls_of("editMessageText") if "%" in c.params["text"]]
+    assert len(edits) >= 2
+    gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
+    # 19 progress steps per job arrived in ~0.4 s; Telegram saw one edit per interval at most.
+    assert min(gaps) >= interval * 0.9
+    assert len(edits) < 19
+
+
+async def test_a_picture_over_telegram_limits_is_downscaled_and_the_original_kept(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 2500), "navy").save(out, "PNG")
+    original = out.getvalue()
+    model = MidjourneyModel(step_delay=0.01, fixed_image=original)
+    await start_bot(make_settings(), SimulatorBackend(model))
+    ann = tg.user(65)
+    chat = tg.private_chat(ann)
+    tg.send_text(chat, ann, "/imagine a very wide panorama")
+
+    photo = (await tg.wait_for("sendPhoto"))[0]
+    width, height = Image.open(io.BytesIO(photo_bytes(photo))).size
+    assert width + height <= 10_000
+    assert "original" in photo.params["caption"]
+    original_button = keyboard(photo)[-1][0]
+    assert original_button["text"] == "📎 Original"
+
+    message = tg.message(65, photo.result["message_id"])
+    assert message is not None
+    tg.press_button(chat, ann, message, original_button["callback_data"])
+    document = (await tg.wait_for("sendDocument"))[0]
+    assert photo_bytes(document) == original
+    assert reply_to(document) == photo.result["message_id"]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+async def test_no_secret_reaches_the_logs(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    secrets = [TELEGRAM_TOKEN, DISCORD_USER_TOKEN, DISCORD_BOT_TOKEN]
+    configure_logging("DEBUG", secrets)
+    await start_bot(discord_settings(log_level="DEBUG"))
+    ann = tg.user(66)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine a locked safe")
+    await tg.wait_for("sendPhoto")
+    logging.getLogger("probe").info("token in a message: %s", DISCORD_USER_TOKEN)
+
+    err = capfd.readouterr().err
+    assert "token in a message: ***" in err  # the filter really ran over this output
+    for secret in secrets:
+        assert secret not in err
