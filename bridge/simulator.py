@@ -292,7 +292,8 @@ class MidjourneyModel:
     ) -> None:
         content = f"**{prompt}** - Image #{index} <@{self.user_id}>"
         await asyncio.sleep(self.step_delay / 2)
-        extra = {"message_reference": {"message_id": payload.get("message_id")}, "nonce": nonce}
+        reference = {"type": 0, "message_id": payload.get("message_id"), "channel_id": channel_id}
+        extra = {"message_reference": reference, "nonce": nonce}
         await self._result(discord, channel_id, nonce, meta, prompt, content, 1, extra)
 
     async def _result(

@@ -1,0 +1,133 @@
+"""Every button from Telegram: the tap, the interaction payload, the result in the right chat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel
+from tests.conftest import StartBot
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import Call, FakeTelegram
+from tests.test_imagine_e2e import keyboard, reply_to
+
+
+def button(photo: Call, label: str) -> dict[str, Any]:
+    for row in keyboard(photo):
+        for key in row:
+            if key["text"] == label:
+                return key
+    raise AssertionError(f"no {label!r} in {[k['text'] for r in keyboard(photo) for k in r]}")
+
+
+class Session:
+    """A user in a private chat with the bot, and the results they have received."""
+
+    def __init__(self, tg: FakeTelegram, discord: FakeDiscord, model: MidjourneyModel) -> None:
+        self.tg, self.discord, self.model = tg, discord, model
+        self.user = tg.user(70)
+        self.chat = tg.private_chat(self.user)
+
+    async def imagine(self, prompt: str) -> Call:
+        self.tg.send_text(self.chat, self.user, f"/imagine {prompt}")
+        return (await self.tg.wait_for("sendPhoto"))[-1]
+
+    async def tap(self, photo: Call, label: str) -> tuple[dict[str, Any], Call]:
+        """Tap a button; return Discord's interaction payload and the resulting photo."""
+        photos = len(self.tg.calls_of("sendPhoto"))
+        sent = len(self.discord.interactions)
+        message = self.tg.message(self.chat["id"], photo.result["message_id"])
+        assert message is not None
+        self.tg.press_button(self.chat, self.user, message, button(photo, label)["callback_data"])
+        result = (await self.tg.wait_for("sendPhoto", count=photos + 1))[-1]
+        assert len(self.discord.interactions) == sent + 1
+        return self.discord.interactions[-1], result
+
+    def discord_message_of(self, photo: Call) -> dict[str, Any]:
+        """The Midjourney message whose picture this Telegram photo shows."""
+        for result in self.model.results.values():
+            if result["image"] == next(iter(photo.files.values())):
+                return result["message"]
+        raise AssertionError("photo matches no Midjourney result")
+
+
+@pytest.fixture
+async def session(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> Session:
+    await start_bot(discord_settings())
+    return Session(tg, discord_fake, model)
+
+
+UPSCALE_KEYS = [
+    ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
+    ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
+    ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x"],
+    ["⬅️", "➡️", "⬆️", "⬇️"],
+    ["📎 Original"],
+]
+
+
+async def test_u2_upscales_the_second_picture_of_the_right_grid(session: Session) -> None:
+    grid = await session.imagine("a red fox")
+    grid_message = session.discord_message_of(grid)
+
+    payload, upscale = await session.tap(grid, "U2")
+
+    assert payload["type"] == 3
+    assert payload["message_id"] == grid_message["id"]
+    hash_ = grid_message["attachments"][0]["filename"].rsplit("_", 1)[1].removesuffix(".png")
+    assert payload["data"] == {
+        "component_type": 2,
+        "custom_id": f"MJ::JOB::upsample::2::{hash_}",
+    }
+    assert reply_to(upscale) == grid.result["message_id"]
+    assert upscale.params["caption"].startswith("U2 · a red fox")
+    assert [[k["text"] for k in row] for row in keyboard(upscale)] == UPSCALE_KEYS
+
+
+@pytest.mark.parametrize(
+    ("label", "custom_id_start"),
+    [("V1", "MJ::JOB::variation::1::"), ("🔄", "MJ::JOB::reroll::0::")],
+)
+async def test_grid_buttons_make_new_grids(
+    session: Session, label: str, custom_id_start: str
+) -> None:
+    grid = await session.imagine("a blue whale")
+    payload, result = await session.tap(grid, label)
+    assert payload["data"]["custom_id"].startswith(custom_id_start)
+    assert payload["message_id"] == session.discord_message_of(grid)["id"]
+    assert len([k for row in keyboard(result) for k in row]) == 9
+    assert reply_to(result) == grid.result["message_id"]
+
+
+@pytest.mark.parametrize(
+    ("label", "custom_id_start", "keys"),
+    [
+        ("🪄 Vary (Strong)", "MJ::JOB::high_variation::1::", 9),
+        ("🪄 Vary (Subtle)", "MJ::JOB::low_variation::1::", 9),
+        ("🔎 Zoom Out 2x", "MJ::Outpaint::50::1::", 9),
+        ("🔎 Zoom Out 1.5x", "MJ::Outpaint::75::1::", 9),
+        ("⬅️", "MJ::JOB::pan_left::1::", 9),
+        ("⬇️", "MJ::JOB::pan_down::1::", 9),
+        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v6_2x_subtle::1::", 11),
+        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v6_2x_creative::1::", 11),
+    ],
+)
+async def test_upscale_buttons(
+    session: Session, label: str, custom_id_start: str, keys: int
+) -> None:
+    grid = await session.imagine("a green owl")
+    _, upscale = await session.tap(grid, "U1")
+    payload, result = await session.tap(upscale, label)
+    assert payload["data"]["custom_id"].startswith(custom_id_start)
+    assert payload["message_id"] == session.discord_message_of(upscale)["id"]
+    assert reply_to(result) == upscale.result["message_id"]
+    assert len([k for row in keyboard(result) for k in row]) == keys
