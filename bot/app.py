@@ -8,8 +8,9 @@ import logging
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
+from bot.albums import AlbumCollector
 from bot.delivery import Delivery
-from bot.handlers import buttons, fallback, imagine, start
+from bot.handlers import buttons, fallback, imagine, pictures, start
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
@@ -24,9 +25,16 @@ _log = logging.getLogger(__name__)
 _COMMANDS = {
     "en": [
         BotCommand("imagine", "Draw a picture from a prompt"),
+        BotCommand("describe", "Suggest prompts for a picture (reply to it)"),
+        BotCommand("blend", "Blend 2-5 pictures (reply to an album)"),
         BotCommand("help", "How to use the bot"),
     ],
-    "zh": [BotCommand("imagine", "根据提示词生成图片"), BotCommand("help", "使用说明")],
+    "zh": [
+        BotCommand("imagine", "根据提示词生成图片"),
+        BotCommand("describe", "为图片生成提示词（回复图片）"),
+        BotCommand("blend", "混合 2-5 张图片（回复相册）"),
+        BotCommand("help", "使用说明"),
+    ],
 }
 
 
@@ -45,7 +53,13 @@ def build_application(settings: Settings) -> BotApplication:
         .build()
     )
     application.add_handlers(
-        [*start.HANDLERS, *imagine.HANDLERS, *buttons.HANDLERS, *fallback.HANDLERS]
+        [
+            *start.HANDLERS,
+            *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
+            *imagine.HANDLERS,
+            *buttons.HANDLERS,
+            *fallback.HANDLERS,
+        ]
     )
     application.add_error_handler(fallback.on_error)
     return application  # type: ignore[return-value]
@@ -91,7 +105,10 @@ async def run(
             progress_interval=settings.progress_edit_interval_s,
         )
         dispatcher.subscribe(delivery.on_event)
-        application.bot_data["services"] = Services(settings, db, dispatcher, backend, delivery)
+        albums = AlbumCollector(settings.album_wait_s)
+        application.bot_data["services"] = Services(
+            settings, db, dispatcher, backend, delivery, albums
+        )
         async with application:  # initialize (getMe) ... shutdown
             for lang, commands in _COMMANDS.items():
                 await application.bot.set_my_commands(
@@ -112,5 +129,6 @@ async def run(
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+                await albums.aclose()
                 await dispatcher.aclose()
                 await delivery.aclose()

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.images import fit_photo
-from bot.keyboards import layout, markup
+from bot.keyboards import Key, layout, markup
 from bot.progress import ProgressEditor
 from bot.texts import failure_reason, text
 from bridge.backend import Backend
@@ -30,6 +30,7 @@ from storage.models import Job, JobStatus, utcnow
 _log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
+MESSAGE_LIMIT = 4096
 _UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
 
 
@@ -116,6 +117,9 @@ class Delivery:
         )
 
     async def _send_result(self, job: Job) -> None:
+        if job.result_kind == ResultKind.DESCRIBE.value:
+            await self._send_description(job)
+            return
         assert job.id is not None
         assert job.result_url is not None
         data = await self._backend.fetch(job.result_url)
@@ -139,6 +143,33 @@ class Delivery:
                     job.chat_id,
                     InputFile(photo, filename=filename + (".jpg" if downscaled else ".png")),
                     caption=caption_for(job, lang, downscaled=downscaled),
+                    reply_parameters=self._reply(job),
+                    reply_markup=markup(rows, [t.token for t in tokens]),
+                )
+        await self._remove_status(job)
+
+    async def _send_description(self, job: Job) -> None:
+        """Describe's four prompts as text, each with a button that draws it."""
+        assert job.id is not None
+        numbers = [f"{n}\ufe0f\u20e3" for n in range(1, len(job.texts) + 1)]
+        listing = "\n\n".join(
+            f"{n} {prompt}" for n, prompt in zip(numbers, job.texts, strict=True)
+        )
+        body = text(job.language, "described", prompts=listing)[:MESSAGE_LIMIT]
+        rows = [[Key(number, "imagine") for number in numbers]]
+        async with self._db.transaction() as session:
+            tokens = await add_buttons(
+                session=session,
+                chat_id=job.chat_id,
+                job_id=job.id,
+                buttons=[("imagine", None, number) for number in numbers],
+                texts=job.texts,
+            )
+        async for attempt in await self._retrying():
+            with attempt:
+                await self._bot.send_message(
+                    job.chat_id,
+                    body,
                     reply_parameters=self._reply(job),
                     reply_markup=markup(rows, [t.token for t in tokens]),
                 )

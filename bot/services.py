@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.albums import AlbumCollector
 from bot.settings import Settings
 from bridge.backend import Backend
 from bridge.dispatcher import Dispatcher
@@ -23,6 +24,7 @@ class Services:
     dispatcher: Dispatcher
     backend: Backend
     delivery: Delivery
+    albums: AlbumCollector
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Beyond the contract: tuning knobs with safe defaults (documented in the README).
     progress_edit_interval_s: float = Field(3.0, ge=0)
     simulator_step_s: float = Field(1.5, ge=0)
+    album_wait_s: float = Field(1.5, ge=0)
 
     @field_validator("admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from telegram import Bot, ReplyParameters
 from telegram.error import TelegramError
 
+from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
 from bot.texts import text
-from bridge.errors import QueueFull
+from bridge.errors import BridgeError, QueueFull
 from storage.errors import QuotaExceeded
 from storage.jobs import create_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
@@ -48,6 +49,7 @@ class Request:
     label: str | None = None
     custom_id: str | None = None
     parent: Job | None = None
+    pictures: tuple[Picture, ...] = ()
 
 
 async def reserve_job(services: Services, request: Request) -> Job:
@@ -70,6 +72,7 @@ async def reserve_job(services: Services, request: Request) -> Job:
         target_message_id=parent.result_message_id if parent else None,
         target_flags=parent.result_flags if parent else 0,
         request_message_id=request.reply_to,
+        status=JobStatus.PREPARING if request.pictures else JobStatus.QUEUED,
     )
     try:
         async with services.db.transaction() as session:
@@ -90,8 +93,13 @@ async def reserve_job(services: Services, request: Request) -> Job:
     return job
 
 
-async def launch_job(services: Services, bot: Bot, job: Job) -> None:
-    """Post the status message and queue the job; a full queue refunds it and says so."""
+async def launch_job(
+    services: Services, bot: Bot, job: Job, pictures: tuple[Picture, ...] = ()
+) -> None:
+    """Post the status message, copy any pictures to Discord, and queue the job.
+
+    Anything that stops it here (a full queue, a failed upload) refunds the job and says so.
+    """
     assert job.id is not None
     reply = ReplyParameters(job.request_message_id, allow_sending_without_reply=True)
     status_id: int | None = None
@@ -107,22 +115,61 @@ async def launch_job(services: Services, bot: Bot, job: Job) -> None:
         _log.warning("status message failed", extra={"job_id": job.id}, exc_info=True)
     async with services.db.transaction() as session:
         await update_job(session=session, job_id=job.id, status_message_id=status_id)
+    if pictures:
+        try:
+            await _copy_pictures(services, bot, job, pictures)
+        except (TelegramError, BridgeError):
+            _log.warning("picture upload failed", extra={"job_id": job.id}, exc_info=True)
+            await _give_up(services, bot, job, status_id, "upload_failed", {})
+            return
     try:
         position = await services.dispatcher.submit(job.id)
     except QueueFull as exc:
-        async with services.db.transaction() as session:
-            await update_job(
-                session=session,
-                job_id=job.id,
-                status=JobStatus.FAILED,
-                error_kind="busy",
-                delivered_at=utcnow(),  # the refusal below is the delivery
-            )
-            await refund(session=session, job_id=job.id)
-        busy = text(job.language, "busy", limit=exc.limit)
-        if status_id is not None:
-            await bot.edit_message_text(busy, job.chat_id, status_id)
+        await _give_up(services, bot, job, status_id, "busy", {"limit": exc.limit})
         return
     if position > 0 and status_id is not None:
         queued = text(job.language, "status_queued", position=position)
         await bot.edit_message_text(queued, job.chat_id, status_id)
+
+
+async def _copy_pictures(
+    services: Services, bot: Bot, job: Job, pictures: tuple[Picture, ...]
+) -> None:
+    assert job.id is not None
+    changes: dict[str, object] = {"status": JobStatus.QUEUED}
+    if job.kind is JobKind.IMAGINE:
+        # Image prompts are URLs at the start of the prompt (formats a.7).
+        urls = await to_prompt_urls(bot, services.backend, pictures)
+        changes["prompt"] = " ".join([*urls, job.prompt]).strip()
+    else:
+        uploads = await to_uploads(bot, services.backend, pictures)
+        changes["images"] = [
+            {"filename": u.filename, "uploaded_filename": u.uploaded_filename} for u in uploads
+        ]
+    async with services.db.transaction() as session:
+        await update_job(session=session, job_id=job.id, **changes)
+
+
+async def _give_up(
+    services: Services,
+    bot: Bot,
+    job: Job,
+    status_id: int | None,
+    key: str,
+    values: dict[str, object],
+) -> None:
+    assert job.id is not None
+    async with services.db.transaction() as session:
+        await update_job(
+            session=session,
+            job_id=job.id,
+            status=JobStatus.FAILED,
+            error_kind=key,
+            delivered_at=utcnow(),  # the message below is the delivery
+        )
+        await refund(session=session, job_id=job.id)
+    body = text(job.language, key, **values)
+    if status_id is not None:
+        await bot.edit_message_text(body, job.chat_id, status_id)
+    else:
+        await bot.send_message(job.chat_id, body)

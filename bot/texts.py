@@ -68,6 +68,23 @@ _EN: Final[dict[str, str]] = {
     "fail_job_failed": "Midjourney could not complete the job",
     "fail_stopped": "Midjourney stopped the job",
     "fail_unknown": "{detail}",
+    "picture_too_big": "That picture is over Telegram's 20 MB download limit; please send a "
+    "smaller one.",
+    "too_many_pictures": "Please use at most {limit} pictures.",
+    "usage_image_prompt": "Add what to draw after /imagine, or send 2–5 pictures together.",
+    "describe_one": "/describe works on one picture at a time.",
+    "blend_count": "/blend needs 2 to 5 pictures, sent together as an album.",
+    "blend_dims": "/blend takes only a shape: --ar 2:3, --ar 1:1 or --ar 3:2.",
+    "usage_describe": "Send a picture with the caption /describe, or reply /describe to a "
+    "picture.",
+    "usage_blend": "Send 2–5 pictures as an album with the caption /blend (optionally "
+    "--ar 2:3, 1:1 or 3:2).",
+    "picture_hint": "To use this picture, send it with a caption: /imagine <prompt> to draw "
+    "from it, or /describe to get prompts for it.",
+    "upload_failed": "❌ I could not pass your picture on to Midjourney. Please try again; "
+    "your quota was not charged.",
+    "described": "🔎 Midjourney reads your picture as:\n\n{prompts}\n\nTap a number to draw it.",
+    "not_an_image": "I can only use pictures (JPEG, PNG or WebP).",
 }
 
 _ZH: Final[dict[str, str]] = {
@@ -127,6 +144,19 @@ _ZH: Final[dict[str, str]] = {
     "fail_job_failed": "Midjourney 无法完成任务",
     "fail_stopped": "Midjourney 停止了任务",
     "fail_unknown": "{detail}",
+    "picture_too_big": "图片超过了 Telegram 的 20 MB 下载限制，请发送较小的图片。",
+    "too_many_pictures": "最多使用 {limit} 张图片。",
+    "usage_image_prompt": "请在 /imagine 后写上要画的内容，或一次发送 2–5 张图片。",
+    "describe_one": "/describe 每次只能处理一张图片。",
+    "blend_count": "/blend 需要 2 到 5 张图片，请以相册形式一起发送。",
+    "blend_dims": "/blend 只接受形状参数：--ar 2:3、--ar 1:1 或 --ar 3:2。",
+    "usage_describe": "发送图片并附上说明 /describe，或回复图片 /describe。",
+    "usage_blend": "以相册形式发送 2–5 张图片，并附上说明 /blend（可加 --ar 2:3、1:1 或 3:2）。",
+    "picture_hint": "要使用这张图片，请附上说明发送：/imagine <提示词> 以它为参考作画，"
+    "或 /describe 获取提示词。",
+    "upload_failed": "❌ 无法把图片转交给 Midjourney，请重试；本次未扣除配额。",
+    "described": "🔎 Midjourney 对图片的解读：\n\n{prompts}\n\n点击数字即可生成。",
+    "not_an_image": "我只能处理图片（JPEG、PNG 或 WebP）。",
 }
 
 _TABLES: Final = {"en": _EN, "zh": _ZH}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bridge.interactions import Interaction
+from bridge.interactions import Interaction, Upload
 from bridge.messages import MjEvent
 
 EventSink = Callable[[MjEvent], Awaitable[None]]
 
-__all__ = ["Backend", "EventSink", "Interaction"]
+__all__ = ["Backend", "EventSink", "Interaction", "Upload"]
 
 
 class Backend(Protocol):
@@ -22,5 +22,11 @@ class Backend(Protocol):
 
     async def fetch(self, url: str) -> bytes:
         """Download an image that a Midjourney message points at."""
+
+    async def upload(self, data: bytes, filename: str) -> Upload:
+        """Store an image where a slash command (describe, blend) can reference it."""
+
+    async def publish(self, data: bytes, filename: str) -> str:
+        """Make an image reachable by URL, for image prompts at the start of /imagine."""
 
     async def aclose(self) -> None: ...

@@ -15,7 +15,7 @@ import yarl
 from bridge.backend import EventSink
 from bridge.constants import FALLBACK_COMMANDS, MIDJOURNEY_APP_ID
 from bridge.errors import BridgeError, DiscordHTTPError
-from bridge.interactions import Command, Interaction, Place, payload
+from bridge.interactions import Command, Interaction, Place, Upload, payload
 from bridge.listener import ChannelListener
 from bridge.parser import parse
 from bridge.rest import DiscordRest
@@ -130,6 +130,16 @@ class DiscordBackend:
 
     async def fetch(self, url: str) -> bytes:
         return await self.rest.download(url)
+
+    async def upload(self, data: bytes, filename: str) -> Upload:
+        uploaded = await self.rest.upload(self.place.channel_id, data, filename)
+        return Upload(filename, uploaded)
+
+    async def publish(self, data: bytes, filename: str) -> str:
+        upload = await self.upload(data, filename)
+        return await self.rest.post_attachment(
+            self.place.channel_id, filename, upload.uploaded_filename
+        )
 
     async def aclose(self) -> None:
         await self._listener.close()

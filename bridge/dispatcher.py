@@ -35,7 +35,7 @@ from bridge.events import (
     JobStarted,
     JobSucceeded,
 )
-from bridge.interactions import new_nonce
+from bridge.interactions import Upload, new_nonce
 from bridge.messages import Completed, Deleted, Failed, MessageRef, MjEvent, Progress, Started
 from storage.db import Database
 from storage.jobs import get_job, unfinished_jobs, update_job
@@ -134,12 +134,17 @@ class Dispatcher:
     async def _reload(self) -> None:
         async with self.db.transaction() as session:
             jobs = await unfinished_jobs(session=session)
+        interrupted = []
         for job in jobs:
             assert job.id is not None
-            if job.status is JobStatus.QUEUED:
+            if job.status is JobStatus.PREPARING:
+                interrupted.append(job.id)  # its pictures never reached Discord
+            elif job.status is JobStatus.QUEUED:
                 self._waiting.append(job.id)
             else:
                 self._adopted.append(job.id)
+        for job_id in interrupted:
+            await self._fail(job_id, Failure.LOST, "interrupted while uploading pictures")
         if jobs:
             counts = {"queued": len(self._waiting), "adopted": len(self._adopted)}
             _log.info("reloaded jobs", extra=counts)
@@ -251,6 +256,7 @@ class Dispatcher:
             nonce=nonce,
             command=None if job.kind is JobKind.ACTION else job.kind.value,
             prompt=job.prompt,
+            images=tuple(Upload(**image) for image in job.images),
             message_id=job.target_message_id,
             custom_id=job.custom_id,
             message_flags=job.target_flags,

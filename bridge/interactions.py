@@ -21,12 +21,21 @@ def new_nonce() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file put into Discord's upload storage, referenced by a slash command (formats a.7)."""
+
+    filename: str
+    uploaded_filename: str
+
+
+@dataclass(frozen=True, slots=True)
 class Interaction:
     """One thing to ask Midjourney: a slash command, or a press of a button on its message."""
 
     nonce: str
-    command: str | None = None  # "imagine", "describe", ...
+    command: str | None = None  # "imagine", "describe", "blend", ...
     prompt: str = ""
+    images: tuple[Upload, ...] = ()  # describe: one; blend: two to five
     message_id: str | None = None  # the Midjourney message whose button is pressed
     custom_id: str | None = None
     message_flags: int = 0
@@ -57,15 +66,37 @@ def _envelope(kind: int, place: Place, nonce: str) -> dict[str, Any]:
     }
 
 
-def slash_command(place: Place, command: Command, nonce: str, prompt: str) -> dict[str, Any]:
-    payload = _envelope(INTERACTION_SLASH_COMMAND, place, nonce)
+def _options(interaction: Interaction) -> list[dict[str, Any]]:
+    """A command's options; images are referenced by their index in `attachments` (a.5)."""
+    if interaction.command == "describe":
+        return [{"type": 11, "name": "image", "value": 0}]
+    if interaction.command == "blend":
+        options: list[dict[str, Any]] = [
+            {"type": 11, "name": f"image{n + 1}", "value": n}
+            for n in range(len(interaction.images))
+        ]
+        if interaction.prompt:  # "--ar 2:3", "--ar 1:1" or "--ar 3:2"
+            options.append({"type": 3, "name": "dimensions", "value": interaction.prompt})
+        return options
+    return [{"type": 3, "name": "prompt", "value": interaction.prompt}]
+
+
+def slash_command(place: Place, command: Command, interaction: Interaction) -> dict[str, Any]:
+    payload = _envelope(INTERACTION_SLASH_COMMAND, place, interaction.nonce)
     payload["data"] = {
         "version": command.version,
         "id": command.id,
         "name": command.name,
         "type": 1,
-        "options": [{"type": 3, "name": "prompt", "value": prompt}],
-        "attachments": [],
+        "options": _options(interaction),
+        "attachments": [
+            {
+                "id": str(n),
+                "filename": image.filename,
+                "uploaded_filename": image.uploaded_filename,
+            }
+            for n, image in enumerate(interaction.images)
+        ],
     }
     return payload
 
@@ -85,9 +116,7 @@ def payload(
 ) -> dict[str, Any]:
     """The JSON body for an interaction; `command` resolves a slash command's id and version."""
     if interaction.command is not None:
-        return slash_command(
-            place, command(interaction.command), interaction.nonce, interaction.prompt
-        )
+        return slash_command(place, command(interaction.command), interaction)
     if not (interaction.message_id and interaction.custom_id):
         raise ValueError("a button press needs message_id and custom_id")
     return button_press(

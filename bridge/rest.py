@@ -130,6 +130,38 @@ class DiscordRest:
     async def get_message(self, channel_id: str, message_id: str) -> dict[str, Any]:
         return dict(await self.request("GET", f"/channels/{channel_id}/messages/{message_id}"))
 
+    async def upload(self, channel_id: str, data: bytes, filename: str) -> str:
+        """Put a file into Discord's upload storage; return its `upload_filename` (a.7)."""
+        body = await self.request(
+            "POST",
+            f"/channels/{channel_id}/attachments",
+            json={"files": [{"filename": filename, "file_size": len(data), "id": "0"}]},
+        )
+        slot = body["attachments"][0]
+        content_type = "image/png" if filename.endswith(".png") else "image/jpeg"
+        # The upload URL is pre-signed storage: it takes no Authorization header.
+        async with self.session.put(
+            slot["upload_url"], data=data, headers={"Content-Type": content_type}
+        ) as response:
+            if response.status >= 300:
+                raise DiscordHTTPError(response.status, None, "upload failed")
+        return str(slot["upload_filename"])
+
+    async def post_attachment(self, channel_id: str, filename: str, uploaded: str) -> str:
+        """Post an uploaded file as a channel message; return its CDN URL."""
+        message = await self.request(
+            "POST",
+            f"/channels/{channel_id}/messages",
+            json={
+                "content": "",
+                "channel_id": channel_id,
+                "type": 0,
+                "sticker_ids": [],
+                "attachments": [{"id": "0", "filename": filename, "uploaded_filename": uploaded}],
+            },
+        )
+        return str(message["attachments"][0]["url"])
+
     async def download(self, url: str) -> bytes:
         # No Authorization header here: CDN URLs are signed, and the token must not leave the API.
         async with self.session.get(url) as response:

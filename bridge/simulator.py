@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bridge.backend import EventSink
 from bridge.constants import FALLBACK_COMMANDS, MIDJOURNEY_APP_ID
 from bridge.errors import DiscordHTTPError
-from bridge.interactions import Command, Interaction, Place, payload
+from bridge.interactions import Command, Interaction, Place, Upload, payload
 from bridge.parser import parse
 
 _log = logging.getLogger(__name__)
@@ -210,7 +210,19 @@ class MidjourneyModel:
         data = payload["data"]
         channel_id = str(payload["channel_id"])
         if payload["type"] == 2:
-            prompt = str(data["options"][0]["value"])
+            images = [
+                discord.attachment_for_upload(a["uploaded_filename"]) for a in data["attachments"]
+            ]
+            if data["name"] == "describe":
+                await self._describe(discord, channel_id, nonce, meta, images[0], delay)
+                return
+            if data["name"] == "blend":
+                # Midjourney shows a blend as an imagine of the images' short links.
+                links = " ".join(f"<https://s.mj.run/{image['id']}>" for image in images)
+                dimensions = [o["value"] for o in data["options"] if o["name"] == "dimensions"]
+                prompt = " ".join([links, *dimensions])
+            else:
+                prompt = str(data["options"][0]["value"])
             await self._grid(discord, channel_id, nonce, meta, prompt, _IMAGINE, delay)
             return
         match = _JOB_BUTTON.match(str(data.get("custom_id", "")))
@@ -279,6 +291,31 @@ class MidjourneyModel:
         await asyncio.sleep(delay)
         await self._result(discord, channel_id, nonce, meta, prompt, f"{head} (fast)", kind.tiles)
         await discord.delete_message(progress["id"])
+
+    async def _describe(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        image: dict[str, Any],
+        delay: float,
+    ) -> None:
+        """Describe answers with an embed of the image, later filled with four prompts (c.6)."""
+        embed = {"type": "rich", "image": {"url": image["url"]}, "color": 0}
+        first = self._base(channel_id, meta, "")
+        first.update(nonce=nonce, embeds=[embed])
+        message = await discord.create_message(channel_id, first)
+        await asyncio.sleep(delay)
+        stem = image["filename"].rsplit(".", 1)[0].replace("_", " ")
+        styles = ("soft morning light", "cinematic, 35mm", "watercolor", "isometric 3D render")
+        prompts = [
+            f"{n}\ufe0f\u20e3 {stem}, {style} --ar 1:1" for n, style in enumerate(styles, 1)
+        ]
+        filled = {**embed, "description": "\n\n".join(prompts)}
+        picks = [_button(f"MJ::Job::PicReader::{n}", str(n)) for n in range(1, 5)]
+        components = _rows(picks, [_button("MJ::Picread::Retry", emoji="🔄")])
+        await discord.update_message(message["id"], {"embeds": [filled], "components": components})
 
     async def _upscale(
         self,
@@ -357,6 +394,7 @@ class SimulatorBackend:
         # Bounded like Discord's retention is, in effect: old buttons become "unknown message".
         self._messages: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._uploads: dict[str, bytes] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._commands = {
             name: Command(id=cid, version=version, name=name)
@@ -384,6 +422,20 @@ class SimulatorBackend:
             return self._images[url]
         except KeyError:
             raise DiscordHTTPError(404, 0, "the image has expired") from None
+
+    async def upload(self, data: bytes, filename: str) -> Upload:
+        key = f"{self.new_id()}/{filename}"
+        self._uploads[key] = data
+        return Upload(filename, key)
+
+    async def publish(self, data: bytes, filename: str) -> str:
+        return self.put_cdn(filename, data)
+
+    def attachment_for_upload(self, uploaded_filename: str) -> dict[str, Any]:
+        data = self._uploads.pop(uploaded_filename)
+        filename = uploaded_filename.rsplit("/", 1)[-1]
+        url = self.put_cdn(filename, data)
+        return {"id": self.new_id(), "filename": filename, "url": url, "size": len(data)}
 
     async def aclose(self) -> None:
         for task in self._tasks:

@@ -22,8 +22,11 @@ async def add_buttons(
     chat_id: int,
     job_id: int,
     buttons: Iterable[tuple[str, str | None, str]],
+    texts: Iterable[str | None] | None = None,
 ) -> list[ButtonToken]:
-    """Store (action, custom_id, label) triples; return their tokens in the same order."""
+    """Store (action, custom_id, label) triples (and optional texts); return their tokens."""
+    buttons = list(buttons)
+    texts = list(texts) if texts is not None else [None] * len(buttons)
     rows = [
         ButtonToken(
             token=new_token(),
@@ -32,8 +35,9 @@ async def add_buttons(
             action=action,
             custom_id=custom_id,
             label=label,
+            text=text,
         )
-        for action, custom_id, label in buttons
+        for (action, custom_id, label), text in zip(buttons, texts, strict=True)
     ]
     session.add_all(rows)
     await session.flush()

@@ -24,6 +24,7 @@ def _bigint(**kwargs: Any) -> Any:
 
 
 class JobStatus(StrEnum):
+    PREPARING = "preparing"  # its pictures are being copied from Telegram to Discord
     QUEUED = "queued"  # waiting for a Midjourney slot
     SUBMITTED = "submitted"  # the interaction was sent; nothing heard back yet
     RUNNING = "running"  # Midjourney acknowledged it
@@ -65,6 +66,8 @@ class Job(SQLModel, table=True):
     parent_job_id: int | None = Field(default=None, foreign_key="job.id")
     target_message_id: str | None = None  # the Discord message carrying that button
     target_flags: int = 0
+    # describe/blend: the uploaded pictures, as {"filename", "uploaded_filename"} dicts
+    images: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     cost: int = 1
 
     # Telegram side
@@ -102,6 +105,7 @@ class ButtonToken(SQLModel, table=True):
     action: str  # "mj" (press a Midjourney button), "original" (send the file), ...
     custom_id: str | None = None
     label: str = ""
+    text: str | None = None  # "imagine" buttons: the prompt to run
     created_at: datetime = _ts(default_factory=utcnow)
     used_at: datetime | None = _ts(default=None)
 

@@ -56,18 +56,24 @@ async def press(update: Update, context: BotContext) -> None:
             await message.reply_text(text(lang, "original_gone"))
         return
 
-    request = Request(
-        chat_id=message.chat.id,
-        chat_is_group=message.chat.type != "private",
-        user_id=query.from_user.id,
-        language=lang,
-        kind=JobKind.ACTION,
-        prompt=parent.prompt,
-        reply_to=message.message_id,
-        label=button.label,
-        custom_id=button.custom_id,
-        parent=parent,
-    )
+    common = {
+        "chat_id": message.chat.id,
+        "chat_is_group": message.chat.type != "private",
+        "user_id": query.from_user.id,
+        "language": lang,
+        "reply_to": message.message_id,
+    }
+    if button.action == "imagine":  # a prompt suggested by /describe
+        request = Request(**common, kind=JobKind.IMAGINE, prompt=button.text or "")
+    else:
+        request = Request(
+            **common,
+            kind=JobKind.ACTION,
+            prompt=parent.prompt,
+            label=button.label,
+            custom_id=button.custom_id,
+            parent=parent,
+        )
     try:
         job = await reserve_job(services, request)
     except Refusal as refusal:
