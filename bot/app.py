@@ -10,7 +10,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
-from bot.handlers import buttons, fallback, imagine, pictures, start
+from bot.handlers import buttons, fallback, imagine, pictures, replies, start
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
@@ -58,6 +58,7 @@ def build_application(settings: Settings) -> BotApplication:
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,
+            *replies.HANDLERS,
             *fallback.HANDLERS,
         ]
     )

@@ -19,7 +19,9 @@ CALLBACK_PREFIX = "t:"
 @dataclass(frozen=True, slots=True)
 class Key:
     label: str
-    action: str  # "mj" presses custom_id on Midjourney's message; "original" sends the file
+    # "mj" presses custom_id on Midjourney's message; "ask_zoom" asks for a zoom factor first;
+    # "original" sends the file; "imagine" runs a suggested prompt.
+    action: str
     custom_id: str | None = None
 
 
@@ -39,6 +41,7 @@ _RULES: tuple[tuple[re.Pattern[str], int, str | None], ...] = tuple(
         (r"^MJ::Outpaint::50::", 4, "🔎 Zoom Out 2x"),
         (r"^MJ::Outpaint::75::", 4, "🔎 Zoom Out 1.5x"),
         (r"^MJ::Outpaint::100::", 4, "⬛ Make Square"),
+        (r"^MJ::CustomZoom::", 4, "🔎 Custom Zoom"),
         (r"^MJ::JOB::pan_left::", 5, "⬅️"),
         (r"^MJ::JOB::pan_right::", 5, "➡️"),
         (r"^MJ::JOB::pan_up::", 5, "⬆️"),
@@ -52,15 +55,15 @@ def _key_for(custom_id: str) -> tuple[int, Key] | None:
         match = pattern.match(custom_id)
         if match:
             assert label is not None
-            return row, Key(label.format(*match.groups()), "mj", custom_id)
+            action = "ask_zoom" if custom_id.startswith("MJ::CustomZoom::") else "mj"
+            return row, Key(label.format(*match.groups()), action, custom_id)
     return None
 
 
 def layout(buttons: Iterable[Mapping[str, Any]], *, original_label: str | None) -> list[list[Key]]:
     """Rows of keys for Midjourney's buttons; buttons we cannot drive from Telegram are left out.
 
-    Left out for now: Vary (Region) needs a mask editor, Custom Zoom a modal, bookmarks and
-    web links do nothing useful here.
+    Left out: Vary (Region) needs a mask editor; bookmarks and web links do nothing useful here.
     """
     rows: dict[int, list[Key]] = {}
     for button in buttons:

@@ -50,6 +50,7 @@ class Request:
     custom_id: str | None = None
     parent: Job | None = None
     pictures: tuple[Picture, ...] = ()
+    modal_text: str | None = None
 
 
 async def reserve_job(services: Services, request: Request) -> Job:
@@ -71,6 +72,7 @@ async def reserve_job(services: Services, request: Request) -> Job:
         parent_job_id=parent.id if parent else None,
         target_message_id=parent.result_message_id if parent else None,
         target_flags=parent.result_flags if parent else 0,
+        modal_text=request.modal_text,
         request_message_id=request.reply_to,
         status=JobStatus.PREPARING if request.pictures else JobStatus.QUEUED,
     )

@@ -51,6 +51,7 @@ _EN: Final[dict[str, str]] = {
     "fail_timeout": "it got no answer from Midjourney in time",
     "fail_discord_rejected": "Discord refused the request ({detail})",
     "fail_lost": "it was lost while the bot restarted",
+    "fail_refused": "Midjourney did not accept the request",
     "fail_internal": "an internal error",
     "fail_banned_prompt": "Midjourney's moderator flagged the prompt as against its community "
     "standards",
@@ -85,6 +86,9 @@ _EN: Final[dict[str, str]] = {
     "your quota was not charged.",
     "described": "🔎 Midjourney reads your picture as:\n\n{prompts}\n\nTap a number to draw it.",
     "not_an_image": "I can only use pictures (JPEG, PNG or WebP).",
+    "ask_zoom": "🔎 Custom Zoom: reply with a zoom factor from 1 to 2, optionally followed by a "
+    "new prompt, e.g. 1.5 a wider view of the bay",
+    "zoom_invalid": "Please reply with a number from 1 to 2 first, e.g. 1.5 or 1.8 a wider view.",
 }
 
 _ZH: Final[dict[str, str]] = {
@@ -128,6 +132,7 @@ _ZH: Final[dict[str, str]] = {
     "fail_timeout": "Midjourney 长时间没有响应",
     "fail_discord_rejected": "Discord 拒绝了请求（{detail}）",
     "fail_lost": "机器人重启时任务丢失",
+    "fail_refused": "Midjourney 没有接受该请求",
     "fail_internal": "内部错误",
     "fail_banned_prompt": "Midjourney 审核认为提示词违反社区规范",
     "fail_invalid_parameter": "参数无效（{detail}）",
@@ -157,6 +162,9 @@ _ZH: Final[dict[str, str]] = {
     "upload_failed": "❌ 无法把图片转交给 Midjourney，请重试；本次未扣除配额。",
     "described": "🔎 Midjourney 对图片的解读：\n\n{prompts}\n\n点击数字即可生成。",
     "not_an_image": "我只能处理图片（JPEG、PNG 或 WebP）。",
+    "ask_zoom": "🔎 自定义缩放：请回复 1 到 2 之间的缩放倍数，后面可以加上新的提示词，"
+    "例如 1.5 更广阔的海湾",
+    "zoom_invalid": "请先回复 1 到 2 之间的数字，例如 1.5 或 1.8 更广阔的视野。",
 }
 
 _TABLES: Final = {"en": _EN, "zh": _ZH}

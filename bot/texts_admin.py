@@ -45,13 +45,17 @@ EN: Final[dict[str, str]] = {
     "allow_done": "✅ Chat {chat_id} may use the bot.",
     "deny_done": "🚫 Chat {chat_id} may no longer use the bot.",
     "stats_queue": "📊 Midjourney: {running} running, {waiting} waiting.",
-    "stats_chat": "{chat}: today {today} ({today_failed} failed) · total {total} ({failed} failed)",
+    "stats_chat": (
+        "{chat}: today {today} ({today_failed} failed) · total {total} ({failed} failed)"
+    ),
     "stats_none": "No jobs yet.",
 }
 
 ZH: Final[dict[str, str]] = {
     "quota_group": (
-        "🎟 本群今天剩余：{chat_left} / {chat_limit}。\n你今天剩余：{user_left} / {user_limit}。\n{reset}"
+        "🎟 本群今天剩余：{chat_left} / {chat_limit}。\n"
+        "你今天剩余：{user_left} / {user_limit}。\n"
+        "{reset}"
     ),
     "quota_private": "🎟 今天剩余：{user_left} / {user_limit} 张。\n{reset}",
     "quota_reset": "配额将在 UTC {time} 重置（还有 {hours} 小时 {minutes} 分钟）。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -13,12 +14,13 @@ import discord.http
 import yarl
 
 from bridge.backend import EventSink
-from bridge.constants import FALLBACK_COMMANDS, MIDJOURNEY_APP_ID
+from bridge.constants import FALLBACK_COMMANDS, FLAG_EPHEMERAL, MIDJOURNEY_APP_ID
 from bridge.errors import BridgeError, DiscordHTTPError
 from bridge.interactions import Command, Interaction, Place, Upload, payload
 from bridge.listener import ChannelListener
 from bridge.parser import parse
 from bridge.rest import DiscordRest
+from bridge.user_gateway import GatewayRefused, UserGateway
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +54,15 @@ class DiscordBackend:
         self._sink: EventSink | None = None
         self._listener = ChannelListener(channel_id=channel_id, sink=self._on_raw)
         self._listener_task: asyncio.Task[None] | None = None
+        self.user_gateway = UserGateway(
+            gateway_url=gateway_url,
+            token=user_token,
+            channel_id=channel_id,
+            sink=self._on_user_event,
+            on_fatal=self._on_user_gateway_fatal,
+        )
+        # Called when Discord ends the user account's session for good (token revoked, ...).
+        self.on_account_lost: Callable[[str], Awaitable[None]] | None = None
 
     async def start(self, sink: EventSink) -> None:
         self._sink = sink
@@ -69,6 +80,16 @@ class DiscordBackend:
             if exc.status == 401:
                 raise StartupError("DISCORD_USER_TOKEN was refused by Discord") from exc
             _log.warning("command look-up failed, using fallback ids", extra={"error": str(exc)})
+        try:
+            await self.user_gateway.start(ready_timeout=self._ready_timeout)
+        except GatewayRefused as exc:
+            raise StartupError("DISCORD_USER_TOKEN was refused by the Discord gateway") from exc
+        # Interactions carry the session they come from, as the web client's do.
+        self.place = Place(
+            self.place.guild_id,
+            self.place.channel_id,
+            self.user_gateway.session_id or self.place.session_id,
+        )
         self._listener_task = asyncio.create_task(self._listen(), name="discord-listener")
         ready = asyncio.create_task(self._listener.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -142,10 +163,23 @@ class DiscordBackend:
         )
 
     async def aclose(self) -> None:
+        await self.user_gateway.aclose()
         await self._listener.close()
         if self._listener_task is not None:
             await asyncio.gather(self._listener_task, return_exceptions=True)
         await self.rest.aclose()
+
+    async def _on_user_event(self, event: str, data: dict[str, Any]) -> None:
+        # Public channel messages come from the listener bot; from the user's own session we
+        # take what only it sees: interaction results, forms, and ephemeral messages.
+        if event.startswith("MESSAGE_") and not int(data.get("flags") or 0) & FLAG_EPHEMERAL:
+            return
+        await self._on_raw(event, data)
+
+    async def _on_user_gateway_fatal(self, code: int, reason: str) -> None:
+        _log.error("the Midjourney account's session was ended", extra={"code": code})
+        if self.on_account_lost is not None:
+            await self.on_account_lost(f"gateway closed {code}: {reason}")
 
     async def _on_raw(self, event: str, data: dict[str, Any]) -> None:
         parsed = parse(event, data)

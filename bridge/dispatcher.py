@@ -36,7 +36,17 @@ from bridge.events import (
     JobSucceeded,
 )
 from bridge.interactions import Upload, new_nonce
-from bridge.messages import Completed, Deleted, Failed, MessageRef, MjEvent, Progress, Started
+from bridge.messages import (
+    Completed,
+    Deleted,
+    Failed,
+    InteractionAck,
+    MessageRef,
+    MjEvent,
+    ModalOpened,
+    Progress,
+    Started,
+)
 from storage.db import Database
 from storage.jobs import get_job, unfinished_jobs, update_job
 from storage.models import Job, JobKind, JobStatus
@@ -66,9 +76,11 @@ class _Run:
     target_message_id: str | None
     custom_id: str | None
     nonce: str | None = None
-    interaction_id: str | None = None
+    # A button that opens a modal, then the modal's submit: each is an interaction of its own.
+    interaction_ids: list[str] = field(default_factory=list)
     message_ids: set[str] = field(default_factory=set)
-    outcome: Completed | Failed | None = None
+    outcome: Completed | Failed | Failure | None = None
+    modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
     news: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -213,13 +225,13 @@ class Dispatcher:
             target_message_id=job.target_message_id,
             custom_id=job.custom_id,
             nonce=job.nonce,
-            interaction_id=job.interaction_id,
         )
         self._running[job.id] = run
         if run.nonce:
             self._by_nonce[run.nonce] = run
-        if run.interaction_id:
-            self._by_interaction[run.interaction_id] = run
+        if job.interaction_id:
+            run.interaction_ids.append(job.interaction_id)
+            self._by_interaction[job.interaction_id] = run
         if job.progress_message_id:
             run.message_ids.add(job.progress_message_id)
             self._by_message[job.progress_message_id] = run
@@ -231,9 +243,9 @@ class Dispatcher:
             return
         if run.nonce:
             self._by_nonce.pop(run.nonce, None)
-        if run.interaction_id:
-            self._by_interaction.pop(run.interaction_id, None)
-            self._finished_ids[run.interaction_id] = None
+        for interaction_id in run.interaction_ids:
+            self._by_interaction.pop(interaction_id, None)
+            self._finished_ids[interaction_id] = None
         for message_id in run.message_ids:
             self._by_message.pop(message_id, None)
             self._finished_ids[message_id] = None
@@ -282,6 +294,10 @@ class Dispatcher:
         # The timeout counts from the last news, not from the start: a slow but alive job is
         # fine, a silent one frees its slot.
         while run.outcome is None:
+            if run.modal is not None:
+                modal, run.modal = run.modal, None
+                await self._submit_modal(run, modal)
+                continue
             run.news.clear()
             try:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
@@ -293,8 +309,35 @@ class Dispatcher:
                 return
         if isinstance(run.outcome, Completed):
             await self._succeed(run.job_id, run.outcome)
-        else:
+        elif isinstance(run.outcome, Failed):
             await self._fail(run.job_id, run.outcome.kind.value, run.outcome.reason)
+        else:
+            await self._fail(run.job_id, run.outcome, "")
+
+    async def _submit_modal(self, run: _Run, modal: ModalOpened) -> None:
+        """Fill in the form Midjourney opened (custom zoom, remix) and send it."""
+        nonce = new_nonce()
+        async with self.db.transaction() as session:
+            job = await update_job(session=session, job_id=run.job_id, nonce=nonce)
+        self._rebind_nonce(run, nonce)
+        text = job.modal_text or job.prompt
+        interaction = Interaction(
+            nonce=nonce,
+            custom_id=modal.custom_id,
+            modal_id=modal.interaction_id,
+            fields=tuple((field_id, text) for field_id in modal.field_ids[:1]),
+        )
+        try:
+            await self.backend.submit(interaction)
+        except BridgeError as exc:
+            _log.warning("modal submit refused", extra={"job_id": run.job_id, "error": str(exc)})
+            run.outcome = Failure.DISCORD_REJECTED
+
+    def _rebind_nonce(self, run: _Run, nonce: str) -> None:
+        if run.nonce:
+            self._by_nonce.pop(run.nonce, None)
+        run.nonce = nonce
+        self._by_nonce[nonce] = run
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -349,6 +392,9 @@ class Dispatcher:
             # Midjourney deletes the progress message when the result is posted; the job
             # stays bound by its interaction id, so there is nothing to do.
             return
+        if isinstance(event, InteractionAck | ModalOpened):
+            self._on_interaction_event(event)
+            return
         run = self._match(event)
         if run is None or run.outcome is not None:
             return
@@ -364,9 +410,22 @@ class Dispatcher:
                     status=JobStatus.RUNNING,
                     progress=percent,
                     progress_message_id=event.ref.message_id,
-                    interaction_id=run.interaction_id,
+                    interaction_id=run.interaction_ids[-1] if run.interaction_ids else None,
                 )
             await self._emit(JobProgress(run.job_id, percent))
+        run.news.set()
+
+    def _on_interaction_event(self, event: InteractionAck | ModalOpened) -> None:
+        run = self._by_nonce.get(event.nonce)
+        if run is None or run.outcome is not None:
+            return
+        if isinstance(event, ModalOpened):
+            run.modal = event
+        elif event.accepted:
+            # The id that Midjourney's result messages will carry in interaction_metadata.
+            self._bind(run, MessageRef("", "", interaction_id=event.interaction_id))
+        else:
+            run.outcome = Failure.REFUSED
         run.news.set()
 
     def _match(self, event: Started | Progress | Completed | Failed) -> _Run | None:
@@ -397,7 +456,7 @@ class Dispatcher:
             key = prompt_key(event.prompt)
             # Only jobs that never got a message bound: a bound job would have matched by id.
             candidates = [
-                run for run in open_runs if run.prompt_key == key and run.interaction_id is None
+                run for run in open_runs if run.prompt_key == key and not run.interaction_ids
             ]
         if not candidates:
             _log.debug("unmatched Midjourney message", extra={"message_id": event.ref.message_id})
@@ -410,9 +469,9 @@ class Dispatcher:
         return min(candidates, key=lambda run: run.job_id)
 
     def _bind(self, run: _Run, ref: MessageRef) -> None:
-        if ref.interaction_id and run.interaction_id is None:
-            run.interaction_id = ref.interaction_id
+        if ref.interaction_id and ref.interaction_id not in run.interaction_ids:
+            run.interaction_ids.append(ref.interaction_id)
             self._by_interaction.setdefault(ref.interaction_id, run)
-        if ref.message_id not in run.message_ids:
+        if ref.message_id and ref.message_id not in run.message_ids:
             run.message_ids.add(ref.message_id)
             self._by_message.setdefault(ref.message_id, run)

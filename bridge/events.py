@@ -16,6 +16,7 @@ class Failure(StrEnum):
 
     TIMEOUT = "timeout"
     DISCORD_REJECTED = "discord_rejected"
+    REFUSED = "refused"  # INTERACTION_FAILURE: Midjourney did not take the interaction
     LOST = "lost"  # cannot be recovered after a restart
     INTERNAL = "internal"
 

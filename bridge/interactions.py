@@ -8,7 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.constants import INTERACTION_COMPONENT, INTERACTION_SLASH_COMMAND, MIDJOURNEY_APP_ID
+from bridge.constants import (
+    INTERACTION_COMPONENT,
+    INTERACTION_MODAL_SUBMIT,
+    INTERACTION_SLASH_COMMAND,
+    MIDJOURNEY_APP_ID,
+)
 
 _DISCORD_EPOCH_MS = 1_420_070_400_000
 _sequence = itertools.count()
@@ -37,8 +42,10 @@ class Interaction:
     prompt: str = ""
     images: tuple[Upload, ...] = ()  # describe: one; blend: two to five
     message_id: str | None = None  # the Midjourney message whose button is pressed
-    custom_id: str | None = None
+    custom_id: str | None = None  # the button, or the modal being submitted
     message_flags: int = 0
+    modal_id: str | None = None  # the interaction that opened the modal being submitted
+    fields: tuple[tuple[str, str], ...] = ()  # the modal's text inputs: (custom_id, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +118,28 @@ def button_press(
     return payload
 
 
+def modal_submit(place: Place, interaction: Interaction) -> dict[str, Any]:
+    """Type 5: `data.id` is the interaction that opened the modal, not a new one (a.6)."""
+    body = _envelope(INTERACTION_MODAL_SUBMIT, place, interaction.nonce)
+    body["data"] = {
+        "id": interaction.modal_id,
+        "custom_id": interaction.custom_id,
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]}
+            for field, value in interaction.fields
+        ],
+    }
+    return body
+
+
 def payload(
     interaction: Interaction, place: Place, command: Callable[[str], Command]
 ) -> dict[str, Any]:
     """The JSON body for an interaction; `command` resolves a slash command's id and version."""
     if interaction.command is not None:
         return slash_command(place, command(interaction.command), interaction)
+    if interaction.modal_id is not None:
+        return modal_submit(place, interaction)
     if not (interaction.message_id and interaction.custom_id):
         raise ValueError("a button press needs message_id and custom_id")
     return button_press(

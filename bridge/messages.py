@@ -138,4 +138,23 @@ class Deleted:
     channel_id: str
 
 
-MjEvent = Started | Progress | Completed | Failed | Deleted
+@dataclass(frozen=True, slots=True)
+class InteractionAck:
+    """Discord's verdict on our interaction, seen only on the user account's gateway."""
+
+    nonce: str
+    interaction_id: str
+    accepted: bool  # INTERACTION_SUCCESS (True) or INTERACTION_FAILURE (False)
+
+
+@dataclass(frozen=True, slots=True)
+class ModalOpened:
+    """Midjourney answered a button with a form (custom zoom, remix) that must be submitted."""
+
+    nonce: str
+    interaction_id: str
+    custom_id: str
+    field_ids: tuple[str, ...]  # the text inputs, in order
+
+
+MjEvent = Started | Progress | Completed | Failed | Deleted | InteractionAck | ModalOpened

@@ -58,8 +58,10 @@ from bridge.messages import (
     ErrorKind,
     Failed,
     Image,
+    InteractionAck,
     MessageRef,
     MjEvent,
+    ModalOpened,
     Progress,
     ResultKind,
     Started,
@@ -71,8 +73,10 @@ __all__ = [
     "job_hash",
     "message_ref",
     "parse",
+    "parse_interaction_ack",
     "parse_message",
     "parse_message_delete",
+    "parse_modal",
 ]
 
 # A raw Discord message (or delete notice) exactly as the gateway decoded it.
@@ -246,10 +250,35 @@ def parse_message(data: RawMessage) -> MjEvent | None:
     return _parse_content(data, content)
 
 
+def parse_interaction_ack(data: RawMessage, *, accepted: bool) -> InteractionAck | None:
+    """INTERACTION_SUCCESS / INTERACTION_FAILURE: `{id, nonce}` of our interaction (a.6)."""
+    if not data.get("nonce") or not data.get("id"):
+        return None
+    return InteractionAck(str(data["nonce"]), str(data["id"]), accepted)
+
+
+def parse_modal(data: RawMessage) -> ModalOpened | None:
+    """INTERACTION_MODAL_CREATE: the form Midjourney opens instead of starting a job (a.6)."""
+    if not data.get("nonce") or not data.get("id") or not data.get("custom_id"):
+        return None
+    fields = tuple(
+        str(field["custom_id"])
+        for row in data.get("components") or ()
+        for field in row.get("components") or ()
+        if field.get("type") == _TEXT_INPUT
+    )
+    return ModalOpened(str(data["nonce"]), str(data["id"]), str(data["custom_id"]), fields)
+
+
+_TEXT_INPUT: Final = 4
+
 _EVENT_PARSERS: Final[Mapping[str, Callable[[RawMessage], MjEvent | None]]] = {
     "MESSAGE_CREATE": parse_message,
     "MESSAGE_UPDATE": parse_message,
     "MESSAGE_DELETE": parse_message_delete,
+    "INTERACTION_SUCCESS": lambda data: parse_interaction_ack(data, accepted=True),
+    "INTERACTION_FAILURE": lambda data: parse_interaction_ack(data, accepted=False),
+    "INTERACTION_MODAL_CREATE": parse_modal,
 }
 
 

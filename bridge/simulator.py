@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import logging
 import random
 import re
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 from PIL import Image, ImageDraw, ImageFont
 
 from bridge.backend import EventSink
-from bridge.constants import FALLBACK_COMMANDS, MIDJOURNEY_APP_ID
+from bridge.constants import FALLBACK_COMMANDS, FLAG_EPHEMERAL, MIDJOURNEY_APP_ID
 from bridge.errors import DiscordHTTPError
 from bridge.interactions import Command, Interaction, Place, Upload, payload
 from bridge.parser import parse
@@ -147,6 +148,11 @@ class _Kind:
 
 
 _IMAGINE = _Kind("", 4, True)
+_ZOOM = _Kind("Zoom Out by ", 4, True)
+_REMIXABLE = frozenset(
+    {"variation", "high_variation", "low_variation", "reroll", "pan_left", "pan_right"}
+    | {"pan_up", "pan_down"}
+)
 _BUTTON_KINDS: dict[str, _Kind] = {
     "reroll": _Kind("", 4, True),
     "variation": _Kind("Variations (Strong) by ", 4, True),
@@ -178,6 +184,12 @@ class MidjourneyModel:
     fixed_image: bytes | None = None
     # Step delays for the next interactions, consumed in order (tests that reorder jobs).
     next_delays: list[float] = field(default_factory=list)
+    # Remix mode: variation, pan and reroll buttons open a form for a new prompt first.
+    remix: bool = False
+    # Errors as "only you can see this" messages, which a listener bot never receives.
+    ephemeral_errors: bool = False
+    # Prompts containing one of these words get INTERACTION_FAILURE and nothing else.
+    refuse_words: set[str] = field(default_factory=set)
     seed: int = 1
     # What tests read: every payload, the running count and its peak, results by nonce.
     interactions: list[dict[str, Any]] = field(default_factory=list)
@@ -185,6 +197,7 @@ class MidjourneyModel:
     max_in_flight: int = 0
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     _prompts: dict[str, str] = field(default_factory=dict)  # job hash -> prompt
+    _modals: dict[str, _Kind] = field(default_factory=dict)  # open form's interaction -> kind
     _rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -204,11 +217,17 @@ class MidjourneyModel:
         interaction_id = discord.new_id()
         ack = {"id": interaction_id, "nonce": nonce}
         await discord.dispatch("INTERACTION_CREATE", ack, audience="users")
+        if any(word in json.dumps(payload["data"]) for word in self.refuse_words):
+            await discord.dispatch("INTERACTION_FAILURE", ack, audience="users")
+            return
         await discord.dispatch("INTERACTION_SUCCESS", ack, audience="users")
         meta = {"id": interaction_id, "type": payload["type"], "user": self._user()}
         delay = self.next_delays.pop(0) if self.next_delays else self.step_delay
         data = payload["data"]
         channel_id = str(payload["channel_id"])
+        if payload["type"] == 5:
+            await self._modal_submitted(discord, channel_id, nonce, meta, data, delay)
+            return
         if payload["type"] == 2:
             images = [
                 discord.attachment_for_upload(a["uploaded_filename"]) for a in data["attachments"]
@@ -230,11 +249,49 @@ class MidjourneyModel:
             return
         action, first, _, parent_hash = match.groups()
         prompt = self._prompts.get(parent_hash, "")
+        modal = self._modal_for(action, parent_hash, interaction_id)
+        if modal is not None:
+            self._modals[interaction_id] = (
+                _ZOOM if action == "CustomZoom" else _BUTTON_KINDS[action]
+            )
+            await discord.dispatch("INTERACTION_MODAL_CREATE", {**ack, **modal}, audience="users")
+            return
         if action == "upsample":
             index = int(first or 1)
             await self._upscale(discord, channel_id, nonce, meta, prompt, index, payload)
         elif (kind := _BUTTON_KINDS.get(action)) is not None:
             await self._grid(discord, channel_id, nonce, meta, prompt, kind, delay)
+
+    def _modal_for(self, action: str, job_hash: str, interaction_id: str) -> dict[str, Any] | None:
+        """The form Midjourney opens instead of starting a job (formats a.6), if any."""
+        if action == "CustomZoom":
+            modal_id, field_id = f"MJ::OutpaintCustomZoomModal::{job_hash}", "prompt"
+        elif self.remix and action in _REMIXABLE:
+            modal_id, field_id = f"MJ::RemixModal::{job_hash}::1::1", "new_prompt"
+        else:
+            return None
+        prefix = modal_id.split("::")[1]
+        text_input = {"type": 4, "custom_id": f"MJ::{prefix}::{field_id}", "style": 2}
+        return {
+            "custom_id": modal_id,
+            "title": "Zoom Out" if action == "CustomZoom" else "Remix Prompt",
+            "components": [{"type": 1, "components": [text_input]}],
+        }
+
+    async def _modal_submitted(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        data: dict[str, Any],
+        delay: float,
+    ) -> None:
+        kind = self._modals.pop(str(data["id"]), None)
+        if kind is None:
+            return  # a form nobody opened: Discord would refuse it; Midjourney never answers
+        prompt = str(data["components"][0]["components"][0]["value"])
+        await self._grid(discord, channel_id, nonce, meta, prompt, kind, delay)
 
     def _user(self) -> dict[str, Any]:
         # Full user objects, as Discord sends them: discord.py refuses partial ones.
@@ -276,6 +333,7 @@ class MidjourneyModel:
                 error = self._base(channel_id, meta, "")
                 error["embeds"] = [{"title": title, "description": description, "color": 0xFF0000}]
                 error["nonce"] = nonce
+                error["flags"] = FLAG_EPHEMERAL if self.ephemeral_errors else 0
                 await discord.create_message(channel_id, error)
                 return
         first = self._base(channel_id, meta, f"{head} (Waiting to start)")
@@ -405,7 +463,8 @@ class SimulatorBackend:
         self._sink = sink
 
     async def submit(self, interaction: Interaction) -> None:
-        if interaction.command is None and interaction.message_id not in self._messages:
+        pressing = interaction.command is None and interaction.modal_id is None
+        if pressing and interaction.message_id not in self._messages:
             raise DiscordHTTPError(404, 10008, "Unknown Message")
         body = payload(interaction, _SIM_PLACE, self._commands.__getitem__)
         task = asyncio.create_task(self.model.on_interaction(body, self))
@@ -475,7 +534,8 @@ class SimulatorBackend:
         await self._feed("MESSAGE_DELETE", {"id": message_id, "channel_id": channel_id})
 
     async def dispatch(self, event: str, data: dict[str, Any], *, audience: str = "all") -> None:
-        """Interaction acks matter only to a user gateway, which the simulator does not need."""
+        """Interaction acks and modals, which on Discord only the user account's gateway sees."""
+        await self._feed(event, data)
 
     async def _feed(self, event: str, data: dict[str, Any]) -> None:
         parsed = parse(event, data)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import UnknownToken
-from storage.models import ButtonToken
+from storage.models import ButtonToken, PendingReply
 
 
 def new_token() -> str:
@@ -50,3 +50,31 @@ async def resolve_token(*, session: AsyncSession, token: str, chat_id: int) -> B
     if row is None or row.chat_id != chat_id:
         raise UnknownToken(token)
     return row
+
+
+async def ask(
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    message_id: int,
+    job_id: int,
+    custom_id: str,
+    label: str,
+) -> None:
+    """Remember that the bot's message `message_id` asks for input for this button."""
+    session.add(
+        PendingReply(
+            chat_id=chat_id, message_id=message_id, job_id=job_id, custom_id=custom_id, label=label
+        )
+    )
+    await session.flush()
+
+
+async def answered(*, session: AsyncSession, chat_id: int, message_id: int) -> PendingReply | None:
+    """The question that the bot's message `message_id` asked, if it is still open."""
+    return await session.get(PendingReply, (chat_id, message_id))
+
+
+async def close_question(*, session: AsyncSession, pending: PendingReply) -> None:
+    await session.delete(pending)
+    await session.flush()

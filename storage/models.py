@@ -66,6 +66,9 @@ class Job(SQLModel, table=True):
     parent_job_id: int | None = Field(default=None, foreign_key="job.id")
     target_message_id: str | None = None  # the Discord message carrying that button
     target_flags: int = 0
+    # What to type into the form Midjourney may open for this button (custom zoom, remix);
+    # None: the job's prompt.
+    modal_text: str | None = None
     # describe/blend: the uploaded pictures, as {"filename", "uploaded_filename"} dicts
     images: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     cost: int = 1
@@ -108,6 +111,16 @@ class ButtonToken(SQLModel, table=True):
     text: str | None = None  # "imagine" buttons: the prompt to run
     created_at: datetime = _ts(default_factory=utcnow)
     used_at: datetime | None = _ts(default=None)
+
+
+# A question the bot asked with ForceReply (e.g. the custom zoom factor), awaiting the answer.
+class PendingReply(SQLModel, table=True):
+    chat_id: int = _bigint(primary_key=True)
+    message_id: int = Field(primary_key=True)  # the bot's question
+    job_id: int = Field(foreign_key="job.id")
+    custom_id: str
+    label: str = ""
+    created_at: datetime = _ts(default_factory=utcnow)
 
 
 class QuotaState(StrEnum):

@@ -69,7 +69,7 @@ async def session(
 UPSCALE_KEYS = [
     ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
     ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
-    ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x"],
+    ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
     ["⬅️", "➡️", "⬆️", "⬇️"],
     ["📎 Original"],
 ]
@@ -117,8 +117,8 @@ async def test_grid_buttons_make_new_grids(
         ("🔎 Zoom Out 1.5x", "MJ::Outpaint::75::1::", 9),
         ("⬅️", "MJ::JOB::pan_left::1::", 9),
         ("⬇️", "MJ::JOB::pan_down::1::", 9),
-        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v6_2x_subtle::1::", 11),
-        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v6_2x_creative::1::", 11),
+        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v6_2x_subtle::1::", 12),
+        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v6_2x_creative::1::", 12),
     ],
 )
 async def test_upscale_buttons(

@@ -28,7 +28,7 @@ def test_upscale_keyboard_rows_fit_a_phone_and_skip_what_telegram_cannot_drive()
     assert labels == [
         ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
         ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
-        ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x"],
+        ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
         ["📎 Original"],
     ]

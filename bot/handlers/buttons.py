@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler
 
@@ -12,7 +12,7 @@ from bot.keyboards import CALLBACK_PREFIX
 from bot.services import BotContext
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
-from storage.buttons import resolve_token
+from storage.buttons import ask, resolve_token
 from storage.errors import UnknownToken
 from storage.jobs import get_job
 from storage.models import ButtonToken, Job, JobKind, JobStatus
@@ -35,6 +35,29 @@ async def _resolve(context: BotContext, data: str, chat_id: int) -> tuple[Button
     return button, parent
 
 
+async def ask_zoom(
+    context: BotContext, message: MaybeInaccessibleMessage, parent: Job, button: ButtonToken
+) -> None:
+    """Ask for the zoom factor (and an optional new prompt) with a ForceReply question."""
+    assert parent.id is not None
+    assert button.custom_id is not None
+    question = await context.bot.send_message(
+        message.chat.id,
+        text(parent.language, "ask_zoom"),
+        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        reply_markup=ForceReply(input_field_placeholder="1.5"),
+    )
+    async with context.services.db.transaction() as session:
+        await ask(
+            session=session,
+            chat_id=message.chat.id,
+            message_id=question.message_id,
+            job_id=parent.id,
+            custom_id=button.custom_id,
+            label=button.label,
+        )
+
+
 async def press(update: Update, context: BotContext) -> None:
     """Run the Midjourney button (or send the original) behind a tapped token."""
     query = update.callback_query
@@ -48,6 +71,11 @@ async def press(update: Update, context: BotContext) -> None:
         await query.answer(text(lang, "button_unknown"), show_alert=True)
         return
     button, parent = found
+
+    if button.action == "ask_zoom":
+        await query.answer()
+        await ask_zoom(context, message, parent, button)
+        return
 
     if button.action == "original":
         await query.answer()

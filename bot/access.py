@@ -1,0 +1,113 @@
+"""The gate in front of every handler: chats that may not use the bot, and banned members.
+
+It runs in handler group -1 and raises ApplicationHandlerStop to keep an update away from the
+handlers, so nothing is reserved or submitted for it. Service messages (migrations, members
+joining) always pass: they keep the database right whatever the chat's access.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, TypeHandler, filters
+
+from bot.admin import command_of, is_operator, sender_id
+from bot.services import BotContext
+from bot.texts import language_of
+from bot.texts_admin import text
+from storage.chats import chat_allowed, claim_denied_notice, ensure_chat, get_chat, is_banned
+
+_log = logging.getLogger(__name__)
+
+# Operators can still run these in a chat that may not use the bot (to let it in, mainly).
+OPERATOR_COMMANDS: Final = frozenset({"allow", "deny", "stats"})
+GATE_GROUP: Final = -1
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    """Stop updates from chats that are not allowed and from members banned in their chat."""
+    return
+    chat = update.effective_chat
+    query = update.callback_query
+    message = None if query else update.effective_message
+    if chat is None or (query is None and message is None):
+        return
+    if message is not None and filters.StatusUpdate.ALL.check_update(update):
+        return
+    user = update.effective_user
+    # A message sent as a chat (anonymous admin, channel) has a stand-in `from`: no operator.
+    as_chat = message is not None and message.sender_chat is not None
+    operator = not as_chat and is_operator(context, user.id if user else None)
+    actor = query.from_user.id if query else sender_id(message) if message else None
+    services = context.services
+    async with services.db.transaction() as session:
+        row = await get_chat(session=session, chat_id=chat.id)
+        if row is None or (chat.title and row.title != chat.title):
+            # Written once per chat (and on renames): /stats and /allow show the title.
+            row = await ensure_chat(
+                session=session, chat_id=chat.id, type=chat.type, title=chat.title
+            )
+        allowed = chat_allowed(row, chat.id, services.settings.allowed_chat_ids)
+        banned = (
+            allowed
+            and not operator
+            and actor is not None
+            and await is_banned(session=session, chat_id=chat.id, user_id=actor)
+        )
+    if allowed and not banned:
+        return
+    lang = language_of(user.language_code if user else None)
+    if not allowed:
+        command = command_of(message, context.bot.username) if message else None
+        if operator and command in OPERATOR_COMMANDS:
+            return
+        await _refuse_chat(update, context, lang)
+    else:
+        await _refuse_member(update, context, lang)
+    raise ApplicationHandlerStop
+
+
+async def _refuse_chat(update: Update, context: BotContext, lang: str) -> None:
+    """Alert every tap, but write to the chat only once: a refusal must not become spam."""
+    if update.callback_query is not None:
+        await _answer_alert(update, text(lang, "chat_not_allowed_alert"))
+        return
+    message = update.message
+    if message is None:
+        return
+    async with context.services.db.transaction() as session:
+        first = await claim_denied_notice(session=session, chat_id=message.chat.id)
+    if first:
+        await _reply(message, text(lang, "chat_not_allowed"))
+
+
+async def _refuse_member(update: Update, context: BotContext, lang: str) -> None:
+    """A banned member's commands and taps get a polite no; their other messages, silence."""
+    if update.callback_query is not None:
+        await _answer_alert(update, text(lang, "banned"))
+        return
+    message = update.message
+    if message is not None and command_of(message, context.bot.username) is not None:
+        await _reply(message, text(lang, "banned"))
+
+
+async def _answer_alert(update: Update, body: str) -> None:
+    assert update.callback_query is not None
+    try:
+        await update.callback_query.answer(body, show_alert=True)
+    except TelegramError:
+        _log.info("refusal alert not shown", exc_info=True)
+
+
+async def _reply(message: Message, body: str) -> None:
+    try:
+        await message.reply_text(body)
+    except TelegramError:
+        # Nothing else to do for a chat that will not take our reply (kicked, muted...).
+        _log.info("refusal not sent", extra={"chat_id": message.chat.id}, exc_info=True)
+
+
+GATE = TypeHandler(Update, gate)

@@ -1,0 +1,76 @@
+"""Answers to the bot's ForceReply questions (the custom zoom factor)."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import MessageHandler, filters
+
+from bot.services import BotContext
+from bot.submission import Refusal, Request, launch_job, reserve_job
+from bot.texts import language_of, text
+from storage.buttons import answered, close_question
+from storage.jobs import get_job
+from storage.models import JobKind
+
+# "1.5" or "1.5 a wider view of the bay": the factor Midjourney accepts, then an optional prompt.
+_ZOOM = re.compile(r"^\s*(\d(?:[.,]\d+)?)\s*(.*)$", re.DOTALL)
+
+
+def zoom_answer(answer: str) -> tuple[float, str] | None:
+    match = _ZOOM.match(answer)
+    if match is None:
+        return None
+    factor = float(match.group(1).replace(",", "."))
+    if not 1.0 <= factor <= 2.0:
+        return None
+    return factor, match.group(2).strip()
+
+
+async def on_reply(update: Update, context: BotContext) -> None:
+    """Run the button a question was about, with the answer filled into Midjourney's form."""
+    message = update.effective_message
+    assert message is not None
+    assert message.reply_to_message is not None
+    services = context.services
+    async with services.db.transaction() as session:
+        pending = await answered(
+            session=session,
+            chat_id=message.chat.id,
+            message_id=message.reply_to_message.message_id,
+        )
+        parent = await get_job(session=session, job_id=pending.job_id) if pending else None
+    if pending is None or parent is None:
+        return  # a reply to some other message of the bot's: nothing was asked
+    user = update.effective_user
+    lang = language_of(user.language_code if user else None)
+    parsed = zoom_answer(message.text or "")
+    if parsed is None:
+        await message.reply_text(text(lang, "zoom_invalid"))  # the question stays open
+        return
+    async with services.db.transaction() as session:
+        await close_question(session=session, pending=pending)
+    factor, prompt = parsed
+    request = Request(
+        chat_id=message.chat.id,
+        chat_is_group=message.chat.type != "private",
+        user_id=user.id if user else None,
+        language=lang,
+        kind=JobKind.ACTION,
+        prompt=parent.prompt,
+        reply_to=message.message_id,
+        label=f"{pending.label} ×{factor:g}",
+        custom_id=pending.custom_id,
+        parent=parent,
+        modal_text=f"{prompt or parent.prompt} --zoom {factor:g}",
+    )
+    try:
+        job = await reserve_job(services, request)
+    except Refusal as refusal:
+        await message.reply_text(refusal.text(lang))
+        return
+    await launch_job(services, context.bot, job)
+
+
+HANDLERS = [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply)]

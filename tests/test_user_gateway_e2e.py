@@ -1,0 +1,97 @@
+"""What only the Midjourney account's own gateway session sees, end to end through the fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel
+from storage.db import Database
+from storage.models import QuotaEntry, QuotaState
+from tests.conftest import StartBot
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import FakeTelegram
+from tests.test_actions_e2e import button
+
+
+async def quota_states(settings: Settings) -> list[QuotaState]:
+    async with Database(settings.database_url) as db, db.transaction() as session:
+        rows = (await session.exec(QuotaEntry.__table__.select())).all()  # type: ignore[attr-defined]
+    return [QuotaState(row.state) for row in rows]
+
+
+async def test_an_ephemeral_midjourney_error_reaches_the_user_long_before_the_timeout(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    model.ephemeral_errors = True
+    model.error_words = {"forbidden": ("Banned prompt detected", "Sorry! Our AI moderator...")}
+    # A timeout far beyond the test's own: only the user gateway can end this job in time.
+    settings = discord_settings(mj_job_timeout_s=300)
+    await start_bot(settings)
+    ann = tg.user(101)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine something forbidden")
+
+    told = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
+    assert "community standards" in told[0].params["text"]
+    assert await quota_states(settings) == [QuotaState.REFUNDED]
+
+    # The slot is free again: the next job runs.
+    tg.send_text(tg.private_chat(ann), ann, "/imagine something nice")
+    await tg.wait_for("sendPhoto")
+
+
+async def test_an_interaction_midjourney_refuses_fails_at_once(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    model.refuse_words = {"refuse me"}
+    settings = discord_settings(mj_job_timeout_s=300)
+    await start_bot(settings)
+    ann = tg.user(102)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine please refuse me")
+    told = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
+    assert "did not accept" in told[0].params["text"]
+    assert await quota_states(settings) == [QuotaState.REFUNDED]
+
+
+async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    await start_bot(discord_settings())
+    ann = tg.user(103)
+    room = tg.private_chat(ann)
+    tg.send_text(room, ann, "/imagine an island")
+    grid = (await tg.wait_for("sendPhoto"))[0]
+    tg.press_button(
+        room, ann, tg.message(103, grid.result["message_id"]), button(grid, "U1")["callback_data"]
+    )
+    upscale = (await tg.wait_for("sendPhoto", count=2))[-1]
+    tg.press_button(
+        room,
+        ann,
+        tg.message(103, upscale.result["message_id"]),
+        button(upscale, "🔎 Custom Zoom")["callback_data"],
+    )
+    question = (await tg.wait_for("sendMessage", lambda c: "zoom factor" in c.params["text"]))[0]
+    tg.send_text(room, ann, "1.5", reply_to=question.result)
+    await tg.wait_for("sendPhoto", count=3)
+
+    press, submit = discord_fake.interactions[-2:]
+    assert press["type"] == 3
+    assert submit["type"] == 5
+    # data.id is the id Discord gave the press (seen only by the user session), not a new one.
+    assert submit["data"]["id"] not in (press["nonce"], submit["nonce"])
+    assert submit["data"]["id"].isdigit()
+    assert submit["data"]["components"][0]["components"][0]["value"] == "an island --zoom 1.5"
+    assert submit["session_id"] == press["session_id"] != ""
