@@ -10,7 +10,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
-from bot.handlers import buttons, fallback, imagine, pictures, replies, start
+from bot.handlers import account, buttons, fallback, imagine, pictures, replies, start
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
@@ -55,6 +55,7 @@ def build_application(settings: Settings) -> BotApplication:
     application.add_handlers(
         [
             *start.HANDLERS,
+            *account.HANDLERS,
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,
@@ -104,8 +105,11 @@ async def run(
             db=db,
             backend=backend,
             progress_interval=settings.progress_edit_interval_s,
+            admin_ids=settings.admin_user_ids,
         )
         dispatcher.subscribe(delivery.on_event)
+        if isinstance(backend, DiscordBackend):
+            backend.on_account_lost = dispatcher.pause
         albums = AlbumCollector(settings.album_wait_s)
         application.bot_data["services"] = Services(
             settings, db, dispatcher, backend, delivery, albums

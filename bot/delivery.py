@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import Bot, InputFile, Message, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
@@ -20,7 +22,14 @@ from bot.progress import ProgressEditor
 from bot.texts import failure_reason, text
 from bridge.backend import Backend
 from bridge.errors import BridgeError
-from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
+from bridge.events import (
+    AccountPaused,
+    AccountResumed,
+    JobEvent,
+    JobFailed,
+    JobProgress,
+    JobSucceeded,
+)
 from bridge.messages import ResultKind
 from storage.buttons import add_buttons
 from storage.db import Database
@@ -55,9 +64,11 @@ class Delivery:
         db: Database,
         backend: Backend,
         progress_interval: float,
+        admin_ids: frozenset[int] = frozenset(),
         attempts: int = 5,
     ) -> None:
         self._bot = bot
+        self._admin_ids = admin_ids
         self._db = db
         self._backend = backend
         self._attempts = attempts
@@ -70,6 +81,34 @@ class Delivery:
         elif isinstance(event, JobSucceeded | JobFailed):
             self.progress.forget(event.job_id)
             self._spawn(event.job_id)
+        elif isinstance(event, AccountPaused):
+            self._spawn_task(self._announce_pause(event), "pause")
+        elif isinstance(event, AccountResumed):
+            self._spawn_task(self._update_held(event.released, "status_resumed"), "resume")
+
+    async def _announce_pause(self, event: AccountPaused) -> None:
+        """Tell the admins what Midjourney wants, and waiting users why nothing moves."""
+        for admin_id in self._admin_ids:
+            try:
+                await self._bot.send_message(
+                    admin_id, text("en", "admin_paused", reason=event.reason)
+                )
+            except TelegramError:
+                _log.warning("could not reach an admin", extra={"admin_id": admin_id})
+        await self._update_held(event.held, "status_paused")
+
+    async def _update_held(self, job_ids: tuple[int, ...], key: str) -> None:
+        for job_id in job_ids:
+            async with self._db.transaction() as session:
+                job = await get_job(session=session, job_id=job_id)
+            if job is None or job.status_message_id is None:
+                continue
+            try:
+                await self._bot.edit_message_text(
+                    text(job.language, key), job.chat_id, job.status_message_id
+                )
+            except TelegramError:
+                _log.info("held job's status not updated", extra={"job_id": job_id})
 
     async def resume(self) -> None:
         """Deliver what finished while nobody was there to send it (e.g. before a restart)."""
@@ -85,7 +124,10 @@ class Delivery:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _spawn(self, job_id: int) -> None:
-        task = asyncio.create_task(self._deliver(job_id), name=f"deliver-{job_id}")
+        self._spawn_task(self._deliver(job_id), f"deliver-{job_id}")
+
+    def _spawn_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

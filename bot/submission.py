@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
 from bot.texts import text
-from bridge.errors import BridgeError, QueueFull
+from bridge.errors import BridgeError, Paused, QueueFull
 from storage.errors import QuotaExceeded
 from storage.jobs import create_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
@@ -60,6 +60,8 @@ async def reserve_job(services: Services, request: Request) -> Job:
         services.dispatcher.check_capacity()
     except QueueFull as exc:
         raise Refusal("busy", limit=exc.limit) from exc
+    except Paused as exc:
+        raise Refusal("paused") from exc
     parent = request.parent
     job = Job(
         chat_id=request.chat_id,

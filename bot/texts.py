@@ -52,6 +52,16 @@ _EN: Final[dict[str, str]] = {
     "fail_discord_rejected": "Discord refused the request ({detail})",
     "fail_lost": "it was lost while the bot restarted",
     "fail_refused": "Midjourney did not accept the request",
+    "paused": "⏸ Midjourney needs the bot's admin to look at the account. New pictures are on "
+    "hold until then; please try again later.",
+    "status_paused": "⏸ On hold: Midjourney needs the bot's admin to look at the account. "
+    "Your job will start once that is done.",
+    "status_resumed": "⏳ Back in the queue…",
+    "admin_paused": "⚠️ Midjourney stopped accepting jobs from the account:\n{reason}\n\n"
+    "Fix it in Discord, then send /resume here.",
+    "resumed": "▶️ Resumed: queued jobs go to Midjourney again.",
+    "not_paused": "Nothing is paused.",
+    "admins_only": "Only the bot's admins can do that.",
     "fail_internal": "an internal error",
     "fail_banned_prompt": "Midjourney's moderator flagged the prompt as against its community "
     "standards",
@@ -133,6 +143,14 @@ _ZH: Final[dict[str, str]] = {
     "fail_discord_rejected": "Discord 拒绝了请求（{detail}）",
     "fail_lost": "机器人重启时任务丢失",
     "fail_refused": "Midjourney 没有接受该请求",
+    "paused": "⏸ Midjourney 账号需要管理员处理。在此之前新的任务暂停，请稍后再试。",
+    "status_paused": "⏸ 已暂停：Midjourney 账号需要管理员处理，处理完成后任务会自动开始。",
+    "status_resumed": "⏳ 已重新排队…",
+    "admin_paused": "⚠️ Midjourney 已停止接受该账号的任务：\n{reason}\n\n"
+    "请在 Discord 中处理，然后在这里发送 /resume。",
+    "resumed": "▶️ 已恢复：排队的任务会重新发送给 Midjourney。",
+    "not_paused": "当前没有暂停。",
+    "admins_only": "只有机器人管理员可以这样做。",
     "fail_internal": "内部错误",
     "fail_banned_prompt": "Midjourney 审核认为提示词违反社区规范",
     "fail_invalid_parameter": "参数无效（{detail}）",

@@ -24,8 +24,10 @@ from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 
 from bridge.backend import Backend, Interaction
-from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, QueueFull
+from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, Paused, QueueFull
 from bridge.events import (
+    AccountPaused,
+    AccountResumed,
     Failure,
     JobEvent,
     JobFailed,
@@ -51,6 +53,7 @@ from storage.db import Database
 from storage.jobs import get_job, unfinished_jobs, update_job
 from storage.models import Job, JobKind, JobStatus
 from storage.quota import charge, refund
+from storage.state import get_state, set_state
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ _URL = re.compile(r"<?https?://\S+>?")
 _PARAM = re.compile(r"--\w+(?:\s+[^-\s]\S*)*")
 _SPACE = re.compile(r"\s+")
 _FINISHED_MEMORY = 5000
+_PAUSED = "paused"
 
 
 def prompt_key(prompt: str) -> str:
@@ -112,6 +116,7 @@ class Dispatcher:
         self._finished_ids: OrderedDict[str, None] = OrderedDict()
         self._workers: set[asyncio.Task[None]] = set()
         self._started = False
+        self.paused: str | None = None  # why the account needs attention, while it does
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -121,6 +126,8 @@ class Dispatcher:
 
     async def start(self) -> None:
         await self.backend.start(self.on_mj_event)
+        async with self.db.transaction() as session:
+            self.paused = await get_state(session=session, key=_PAUSED)
         await self._reload()
         self._started = True
         for n in range(self.concurrency):
@@ -179,9 +186,11 @@ class Dispatcher:
             return None
 
     def check_capacity(self) -> None:
-        """Raise QueueFull before a caller spends quota on a job that cannot wait."""
+        """Raise QueueFull (or Paused) before a caller spends quota on a job that cannot run."""
         if not self._started:
             raise NotRunning("the dispatcher is not running")
+        if self.paused is not None:
+            raise Paused(self.paused)
         free_slots = self.concurrency - len(self._running)
         if len(self._waiting) - free_slots >= self.queue_limit:
             raise QueueFull(self.queue_limit)
@@ -201,7 +210,10 @@ class Dispatcher:
     async def _work(self) -> None:
         while True:
             async with self._ready:
-                await self._ready.wait_for(lambda: bool(self._adopted or self._waiting))
+                # Adopted jobs are at Midjourney already; new ones wait out a pause.
+                await self._ready.wait_for(
+                    lambda: bool(self._adopted or (self._waiting and self.paused is None))
+                )
                 adopted = bool(self._adopted)
                 job_id = self._adopted.popleft() if adopted else self._waiting.popleft()
             try:
@@ -311,6 +323,8 @@ class Dispatcher:
             await self._succeed(run.job_id, run.outcome)
         elif isinstance(run.outcome, Failed):
             await self._fail(run.job_id, run.outcome.kind.value, run.outcome.reason)
+            if run.outcome.kind.needs_account_action:
+                await self.pause(f"{run.outcome.title}: {run.outcome.reason}".strip(": "))
         else:
             await self._fail(run.job_id, run.outcome, "")
 
@@ -338,6 +352,29 @@ class Dispatcher:
             self._by_nonce.pop(run.nonce, None)
         run.nonce = nonce
         self._by_nonce[nonce] = run
+
+    # -- account health ------------------------------------------------------------------------
+
+    async def pause(self, reason: str) -> None:
+        """Stop sending jobs until `resume()`: the account needs a person (captcha, plan...)."""
+        if self.paused is not None:
+            return
+        self.paused = reason
+        async with self.db.transaction() as session:
+            await set_state(session=session, key=_PAUSED, value=reason)
+        _log.warning("Midjourney account paused", extra={"reason": reason})
+        await self._emit(AccountPaused(reason, tuple(self._waiting)))
+
+    async def resume(self) -> None:
+        if self.paused is None:
+            return
+        self.paused = None
+        async with self.db.transaction() as session:
+            await set_state(session=session, key=_PAUSED, value=None)
+        async with self._ready:
+            self._ready.notify_all()
+        _log.info("Midjourney account resumed")
+        await self._emit(AccountResumed(tuple(self._waiting)))
 
     # -- outcomes ---------------------------------------------------------------------------
 

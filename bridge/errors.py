@@ -4,6 +4,7 @@ BridgeError
 ├── DiscordHTTPError (status, code): Discord refused a REST call
 │   └── DiscordRateLimited (retry_after): still 429 after our retries
 ├── QueueFull (limit): the waiting queue is at MJ_QUEUE_LIMIT
+├── Paused (reason): the Midjourney account needs attention; nothing is accepted
 └── NotRunning: the dispatcher was used before start() or after aclose()
 """
 
@@ -32,6 +33,12 @@ class QueueFull(BridgeError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the queue holds {limit} jobs already")
         self.limit = limit
+
+
+class Paused(BridgeError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"paused: {reason}")
+        self.reason = reason
 
 
 class NotRunning(BridgeError):

@@ -50,5 +50,26 @@ class JobFailed:
     detail: str = ""
 
 
-JobEvent = JobQueued | JobStarted | JobProgress | JobSucceeded | JobFailed
+@dataclass(frozen=True, slots=True)
+class AccountPaused:
+    """Midjourney needs a person to act on the account; no job is sent until /resume."""
+
+    reason: str
+    held: tuple[int, ...]  # jobs that were waiting and now wait for the resume
+
+
+@dataclass(frozen=True, slots=True)
+class AccountResumed:
+    released: tuple[int, ...]
+
+
+JobEvent = (
+    JobQueued
+    | JobStarted
+    | JobProgress
+    | JobSucceeded
+    | JobFailed
+    | AccountPaused
+    | AccountResumed
+)
 JobListener = Callable[[JobEvent], Awaitable[None]]

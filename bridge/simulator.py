@@ -330,6 +330,7 @@ class MidjourneyModel:
         head = f"**{prompt}** - {kind.label}{mention}"
         for word, (title, description) in self.error_words.items():
             if word in prompt:
+                await asyncio.sleep(delay)  # moderation takes Midjourney a moment too
                 error = self._base(channel_id, meta, "")
                 error["embeds"] = [{"title": title, "description": description, "color": 0xFF0000}]
                 error["nonce"] = nonce

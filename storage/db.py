@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import models, state  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
