@@ -74,6 +74,7 @@ class Delivery:
         self._attempts = attempts
         self.progress = ProgressEditor(bot=bot, db=db, interval=progress_interval)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._delivering: set[int] = set()
 
     async def on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobProgress):
@@ -124,12 +125,19 @@ class Delivery:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _spawn(self, job_id: int) -> None:
-        self._spawn_task(self._deliver(job_id), f"deliver-{job_id}")
+        # A job can be due twice at once (its success event, and the start-up sweep of
+        # undelivered jobs); delivered_at alone cannot stop two sends already under way.
+        if job_id in self._delivering:
+            return
+        self._delivering.add(job_id)
+        task = self._spawn_task(self._deliver(job_id), f"deliver-{job_id}")
+        task.add_done_callback(lambda _: self._delivering.discard(job_id))
 
-    def _spawn_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn_task(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _deliver(self, job_id: int) -> None:
         async with self._db.transaction() as session:

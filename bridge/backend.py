@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.interactions import Interaction, Upload
 from bridge.messages import MjEvent
@@ -28,5 +28,8 @@ class Backend(Protocol):
 
     async def publish(self, data: bytes, filename: str) -> str:
         """Make an image reachable by URL, for image prompts at the start of /imagine."""
+
+    async def history(self, limit: int) -> list[dict[str, Any]]:
+        """The channel's latest messages, newest first (to catch up after a restart)."""
 
     async def aclose(self) -> None: ...

@@ -152,6 +152,9 @@ class DiscordBackend:
     async def fetch(self, url: str) -> bytes:
         return await self.rest.download(url)
 
+    async def history(self, limit: int) -> list[dict[str, Any]]:
+        return await self.rest.channel_messages(self.place.channel_id, limit)
+
     async def upload(self, data: bytes, filename: str) -> Upload:
         uploaded = await self.rest.upload(self.place.channel_id, data, filename)
         return Upload(filename, uploaded)

@@ -23,7 +23,7 @@ import re
 from collections import OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 
-from bridge.backend import Backend, Interaction
+from bridge.backend import Backend
 from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, Paused, QueueFull
 from bridge.events import (
     AccountPaused,
@@ -37,7 +37,7 @@ from bridge.events import (
     JobStarted,
     JobSucceeded,
 )
-from bridge.interactions import Upload, new_nonce
+from bridge.interactions import Interaction, Upload, new_nonce
 from bridge.messages import (
     Completed,
     Deleted,
@@ -49,6 +49,7 @@ from bridge.messages import (
     Progress,
     Started,
 )
+from bridge.parser import parse
 from storage.db import Database
 from storage.jobs import get_job, unfinished_jobs, update_job
 from storage.models import Job, JobKind, JobStatus
@@ -62,6 +63,7 @@ _PARAM = re.compile(r"--\w+(?:\s+[^-\s]\S*)*")
 _SPACE = re.compile(r"\s+")
 _FINISHED_MEMORY = 5000
 _PAUSED = "paused"
+_HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
 
 
 def prompt_key(prompt: str) -> str:
@@ -85,6 +87,7 @@ class _Run:
     message_ids: set[str] = field(default_factory=set)
     outcome: Completed | Failed | Failure | None = None
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
+    resend: bool = False  # adopted after a restart with no trace at Midjourney
     news: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -161,12 +164,32 @@ class Dispatcher:
             elif job.status is JobStatus.QUEUED:
                 self._waiting.append(job.id)
             else:
+                self._track(job)  # now, so the history below can find it
                 self._adopted.append(job.id)
         for job_id in interrupted:
             await self._fail(job_id, Failure.LOST, "interrupted while uploading pictures")
         if jobs:
             counts = {"queued": len(self._waiting), "adopted": len(self._adopted)}
             _log.info("reloaded jobs", extra=counts)
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Read what Midjourney posted while we were away, for the jobs that were in flight."""
+        if not self._running:
+            return
+        try:
+            history = await self.backend.history(limit=_HISTORY)
+        except BridgeError:
+            _log.warning("channel history unavailable; waiting for new messages", exc_info=True)
+            return
+        for message in reversed(history):  # oldest first, as it happened
+            event = parse("MESSAGE_CREATE", message)
+            if event is not None:
+                # No guessing by prompt here: an old result of another job must not be taken.
+                await self.on_mj_event(event, guess=False)
+        for run in self._running.values():
+            if run.outcome is None and not run.message_ids and not run.interaction_ids:
+                run.resend = True
 
     # -- submitting ----------------------------------------------------------------------------
 
@@ -276,15 +299,7 @@ class Dispatcher:
         # Track before sending: Midjourney's first reply can beat the HTTP response.
         run = self._track(job)
         await self._emit(JobStarted(job_id))
-        interaction = Interaction(
-            nonce=nonce,
-            command=None if job.kind is JobKind.ACTION else job.kind.value,
-            prompt=job.prompt,
-            images=tuple(Upload(**image) for image in job.images),
-            message_id=job.target_message_id,
-            custom_id=job.custom_id,
-            message_flags=job.target_flags,
-        )
+        interaction = self._interaction(job)
         try:
             await self.backend.submit(interaction)
         except DiscordHTTPError as exc:
@@ -295,12 +310,34 @@ class Dispatcher:
             return None
         return run
 
+    @staticmethod
+    def _interaction(job: Job) -> Interaction:
+        assert job.nonce is not None
+        return Interaction(
+            nonce=job.nonce,
+            command=None if job.kind is JobKind.ACTION else job.kind.value,
+            prompt=job.prompt,
+            images=tuple(Upload(**image) for image in job.images),
+            message_id=job.target_message_id,
+            custom_id=job.custom_id,
+            message_flags=job.target_flags,
+        )
+
     async def _adopt(self, job_id: int) -> _Run | None:
+        run = self._running.get(job_id)
+        if run is None or not run.resend:
+            return run
+        # No trace of it in the channel: it may never have reached Discord. The same nonce
+        # again is harmless if it did, since Discord drops a repeated nonce.
         async with self.db.transaction() as session:
             job = await get_job(session=session, job_id=job_id)
-        if job is None or job.status.finished:
+        assert job is not None
+        try:
+            await self.backend.submit(self._interaction(job))
+        except BridgeError as exc:
+            await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
             return None
-        return self._track(job)
+        return run
 
     async def _await_outcome(self, run: _Run) -> None:
         # The timeout counts from the last news, not from the start: a slow but alive job is
@@ -423,7 +460,7 @@ class Dispatcher:
 
     # -- Midjourney messages -------------------------------------------------------------------
 
-    async def on_mj_event(self, event: MjEvent) -> None:
+    async def on_mj_event(self, event: MjEvent, *, guess: bool = True) -> None:
         """Take one parsed Midjourney message (the backend's sink)."""
         if isinstance(event, Deleted):
             # Midjourney deletes the progress message when the result is posted; the job
@@ -432,7 +469,7 @@ class Dispatcher:
         if isinstance(event, InteractionAck | ModalOpened):
             self._on_interaction_event(event)
             return
-        run = self._match(event)
+        run = self._match(event, guess=guess)
         if run is None or run.outcome is not None:
             return
         self._bind(run, event.ref)
@@ -465,7 +502,9 @@ class Dispatcher:
             run.outcome = Failure.REFUSED
         run.news.set()
 
-    def _match(self, event: Started | Progress | Completed | Failed) -> _Run | None:
+    def _match(
+        self, event: Started | Progress | Completed | Failed, *, guess: bool
+    ) -> _Run | None:
         ref = event.ref
         for index, key in (
             (self._by_nonce, ref.nonce),
@@ -475,7 +514,7 @@ class Dispatcher:
             if key and (run := index.get(key)) is not None:
                 return run
         finished = ref.message_id in self._finished_ids or ref.interaction_id in self._finished_ids
-        if isinstance(event, Completed | Failed) and not finished:
+        if guess and isinstance(event, Completed | Failed) and not finished:
             return self._guess(event)
         return None
 

@@ -17,6 +17,8 @@ class ResultKind(StrEnum):
     UPSCALE_HD = "upscale_hd"  # Upscaled (Subtle|Creative|2x|4x)
     DESCRIBE = "describe"
     SHORTEN = "shorten"
+    INFO = "info"  # /info: the account's "**Key**: value" lines, as "Key: value" texts
+    NOTICE = "notice"  # a plain confirmation: "Done! ..." (/fast, /relax), "Remix mode turned on"
 
 
 class ErrorKind(StrEnum):
@@ -117,7 +119,8 @@ class Completed:
     job_hash: str | None
     buttons: tuple[Button, ...] = ()
     index: int | None = None  # N of "Image #N" for upscales
-    # describe: the four suggested prompts; shorten: the suggested prompts.
+    # describe: the four suggested prompts; shorten: the suggested prompts; info: its lines;
+    # notice: Midjourney's words.
     texts: tuple[str, ...] = ()
     mode: str | None = None  # fast | relaxed | turbo
 

@@ -42,6 +42,12 @@ here first):
 - The mode is reported without the `, stealth` suffix: `(relaxed, stealth)` gives "relaxed".
 - The video placeholders `Displaying...` / `Animating...` (c.2) give None even when they carry
   an attachment and buttons; video results (mp4) are not reported, as ResultKind has no video.
+- /info (c.6) is an embed whose title starts with `Your info`; its `**Key**: value` lines become
+  `Completed(kind=INFO)` texts "Key: value", in Midjourney's order, markdown dropped. Lines of
+  another shape are left out.
+- Content starting with `Done!` (the /fast, /relax, /turbo replies) or `Remix mode turned on/off`
+  (/prefer remix) is `Completed(kind=NOTICE)` with the content as its one text: for a job that
+  ran those commands it is the result. Nothing else Midjourney writes starts that way.
 """
 
 from __future__ import annotations
@@ -114,6 +120,9 @@ _BLANK_LINE: Final = re.compile(r"\n[ \t]*\n")
 _VERIFY_HUMAN: Final = re.compile(r"verify\s+you(?:['\u2019]re|\s+are)\s+human", re.IGNORECASE)
 
 _JOB_QUEUED: Final = "job queued"
+_INFO_TITLE: Final = "your info"
+_INFO_LINE: Final = re.compile(r"^\s*\*\*(.+?)\*\*\s*:\s*(.*?)\s*$", re.MULTILINE)
+_NOTICE: Final = re.compile(r"^\s*(?:Done!|Remix mode turned (?:on|off)\b)")
 
 # Titles compared after _normalise_title (case-folded, trailing "!"/"." dropped).
 _ERROR_TITLES: Final[Mapping[str, ErrorKind]] = {
@@ -240,6 +249,8 @@ def parse_message(data: RawMessage) -> MjEvent | None:
             return _parse_error_embed(data, embed, title, error, content)
         # Any other yellow embed is a warning that does not stop the job: it is never a result.
         if embed.get("color") != COLOUR_WARNING:
+            if normalised.startswith(_INFO_TITLE):
+                return _parse_info(data, embed)
             image = embed.get("image")
             if image and image.get("url"):
                 return _parse_describe(data, embed, image)
@@ -291,9 +302,11 @@ def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
     """Route a job message by the status Midjourney writes after the prompt and the mention."""
     if content.startswith(_FAILED_CONTENT_PREFIXES):
         return _parse_failed_content(data, content)
+    if _NOTICE.match(content) is not None:
+        return _text_result(data, ResultKind.NOTICE, (content.strip(),))
     match = _PROMPT.search(content)
     if match is None:
-        return None  # plain chatter: replies to /fast, "Displaying..." alone, and the like
+        return None  # plain chatter: "Displaying..." alone, and the like
     prompt = match.group(1)
     # Only look after the prompt (a prompt may itself contain "(50%)"), and only on its line:
     # the late-2024 "-# Create, explore, ..." footer follows on a new line.
@@ -421,10 +434,21 @@ def _parse_describe(
 
 def _parse_shorten(data: RawMessage, texts: tuple[str, ...]) -> Completed:
     """/shorten: the suggested prompts are the embed lines that start with a keycap digit."""
+    return _text_result(data, ResultKind.SHORTEN, texts)
+
+
+def _parse_info(data: RawMessage, embed: Mapping[str, Any]) -> Completed:
+    """/info: "Your info - <user>" with `**Key**: value` lines (c.6)."""
+    lines = _INFO_LINE.findall(embed.get("description") or "")
+    return _text_result(data, ResultKind.INFO, tuple(f"{key}: {value}" for key, value in lines))
+
+
+def _text_result(data: RawMessage, kind: ResultKind, texts: tuple[str, ...]) -> Completed:
+    """A result that is words, not a picture: shorten, info and notices."""
     return Completed(
         ref=message_ref(data),
         prompt="",
-        kind=ResultKind.SHORTEN,
+        kind=kind,
         image=None,
         job_hash=None,
         buttons=buttons(data.get("components") or ()),

@@ -127,6 +127,9 @@ class DiscordRest:
         body = await self.request("GET", f"/guilds/{guild_id}/application-command-index")
         return list(body.get("application_commands", []))
 
+    async def channel_messages(self, channel_id: str, limit: int) -> list[dict[str, Any]]:
+        return list(await self.request("GET", f"/channels/{channel_id}/messages?limit={limit}"))
+
     async def get_message(self, channel_id: str, message_id: str) -> dict[str, Any]:
         return dict(await self.request("GET", f"/channels/{channel_id}/messages/{message_id}"))
 

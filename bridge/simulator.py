@@ -198,6 +198,7 @@ class MidjourneyModel:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     _prompts: dict[str, str] = field(default_factory=dict)  # job hash -> prompt
     _modals: dict[str, _Kind] = field(default_factory=dict)  # open form's interaction -> kind
+    _nonces: set[str] = field(default_factory=set)
     _rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -205,6 +206,9 @@ class MidjourneyModel:
 
     async def on_interaction(self, payload: dict[str, Any], discord: Channel) -> None:
         self.interactions.append(payload)
+        if payload["nonce"] in self._nonces:
+            return  # Discord drops an interaction whose nonce it has seen (formats a.8)
+        self._nonces.add(payload["nonce"])
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -482,6 +486,9 @@ class SimulatorBackend:
             return self._images[url]
         except KeyError:
             raise DiscordHTTPError(404, 0, "the image has expired") from None
+
+    async def history(self, limit: int) -> list[dict[str, Any]]:
+        return list(reversed(self._messages.values()))[:limit]
 
     async def upload(self, data: bytes, filename: str) -> Upload:
         key = f"{self.new_id()}/{filename}"

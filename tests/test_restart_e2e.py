@@ -1,0 +1,123 @@
+"""SIGKILL in the middle of work, results posted while the bot is down, and a fresh start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The settings as the environment variables a deployment would set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, frozenset):
+            value = ",".join(map(str, value))
+        env[name.upper()] = str(value)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture
+async def bot_process(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def spawn(settings: Settings) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=environment(settings),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        processes.append(process)
+        return process
+
+    yield spawn
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_sigkill_with_jobs_queued_and_running_loses_and_repeats_nothing(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    bot_process: Callable[..., Any],
+) -> None:
+    model.step_delay = 0.25  # about a second per job
+    settings = discord_settings(mj_concurrency=1)
+    first = await bot_process(settings)
+    users = [tg.user(120 + n) for n in range(3)]
+    for user in users:
+        tg.send_text(tg.private_chat(user), user, f"/imagine lighthouse {user['id']}")
+    # The first job is running at Midjourney, the two others wait in our queue.
+    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"], timeout=15)
+    # The three updates are confirmed to Telegram (a later poll's offset is past them).
+    await tg.wait_for("getUpdates", lambda c: int(c.params.get("offset") or 0) > 3)
+    first.kill()
+    await first.wait()
+
+    # Midjourney finishes the running job while no bot is there to see it.
+    for _ in range(100):
+        if model.results:
+            break
+        await asyncio.sleep(0.05)
+    assert len(model.results) == 1
+    assert tg.calls_of("sendPhoto") == []
+
+    second = await bot_process(settings)
+    photos = await tg.wait_for("sendPhoto", count=3, timeout=20)
+    assert sorted(p.params["chat_id"] for p in photos) == [120, 121, 122]
+    # Exactly three interactions: the running job was recovered from the channel, not resent.
+    assert len(discord_fake.interactions) == 3
+    await asyncio.sleep(0.3)
+    assert len(tg.calls_of("sendPhoto")) == 3, "a result was delivered twice"
+
+    second.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(second.wait(), 15) == 0
+
+
+async def test_a_job_sent_just_before_the_crash_is_resent_with_its_own_nonce(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    bot_process: Callable[..., Any],
+) -> None:
+    # Discord lost the interaction (e.g. the crash hit mid-request): nothing in the channel.
+    discord_fake.fail_next("POST", r"/interactions$", status=500, times=100)
+    settings = discord_settings()
+    first = await bot_process(settings)
+    ann = tg.user(130)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine a harbour crane")
+    await tg.wait_for("sendMessage", lambda c: "Sending" in c.params["text"], timeout=15)
+    await asyncio.sleep(0.3)  # the bot is retrying the 500s
+    first.kill()
+    await first.wait()
+    discord_fake._faults.clear()
+
+    await bot_process(settings)
+    await tg.wait_for("sendPhoto", timeout=20)
+    assert len(model.interactions) == 1
