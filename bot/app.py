@@ -6,11 +6,12 @@ import asyncio
 import logging
 
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
 from bot.handlers import account, buttons, fallback, imagine, pictures, replies, start
+from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
@@ -46,8 +47,9 @@ def build_application(settings: Settings) -> BotApplication:
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=BotContext))
-        # Retries every 429 after its retry_after; group pacing at Telegram's 20 a minute.
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        # Retries every 429 after its retry_after; paces groups (20 a minute) and private
+        # chats (about one message a second).
+        .rate_limiter(ChatPacedRateLimiter(max_retries=5, scale=settings.telegram_chat_rate))
         .concurrent_updates(True)
         .media_write_timeout(60)
         .build()

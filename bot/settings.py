@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     progress_edit_interval_s: float = Field(3.0, ge=0)
     simulator_step_s: float = Field(1.5, ge=0)
     album_wait_s: float = Field(1.5, ge=0)
+    # More banned terms (one a line, `#` comments) on top of the list shipped in the package.
+    banned_words_file: Path | None = None
+    # Telegram's flood limits scaled by this factor (1 = Telegram's published numbers).
+    telegram_chat_rate: float = Field(1.0, gt=0)
 
     @field_validator("admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -82,6 +86,14 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be sqlite+aiosqlite://… or postgresql+asyncpg://…")
+        return value
+
+    @field_validator("banned_words_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        # Checked at start: a typo here would otherwise let every term in the file through.
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
         return value
 
     @field_validator("log_level")

@@ -284,6 +284,7 @@ class FakeTelegram:
 
         self._pending_updates: list[JSONDict] = []
         self._next_update_id = 1
+        self.reject_token: str | None = None  # requests with this token get 401
         self._update_queued = asyncio.Event()  # wakes long polls
         self._calls_changed = asyncio.Condition()  # wakes wait_for
 
@@ -614,6 +615,10 @@ class FakeTelegram:
     # ---------------------------------------------------------------- HTTP layer
 
     async def _handle_api_request(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] == self.reject_token:
+            # What Telegram answers for a revoked or mistyped token.
+            body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            return web.json_response(body, status=HTTPStatus.UNAUTHORIZED)
         self.token = self.token or request.match_info["token"]
         params, uploads = await _read_request(request)
         call = Call(

@@ -1,0 +1,136 @@
+"""Faults injected into the fakes: rate limits, server errors, dropped connections, bad tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel
+from tests.conftest import StartBot
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import FakeTelegram
+from tests.test_restart_e2e import environment
+
+
+async def imagine_in(tg: FakeTelegram, chats: int, first_id: int = 140) -> set[int]:
+    ids = set()
+    for n in range(chats):
+        user = tg.user(first_id + n)
+        tg.send_text(tg.private_chat(user), user, f"/imagine a kite number {n}")
+        ids.add(first_id + n)
+    return ids
+
+
+@pytest.mark.parametrize(
+    "method", ["sendPhoto", "sendMessage", "editMessageText", "deleteMessage"]
+)
+async def test_telegram_429_storm_still_delivers_everything_once(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot, method: str
+) -> None:
+    tg.fail_next(method, error_code=429, retry_after=0.05, times=4)
+    await start_bot(make_settings())
+    chats = await imagine_in(tg, 3)
+    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, count=3, timeout=15)
+    assert sorted(p.params["chat_id"] for p in photos) == sorted(chats)
+    # Every status message is cleaned up too, whichever call the storm hit.
+    await tg.wait_for("deleteMessage", lambda c: c.ok, count=3, timeout=15)
+    assert len([c for c in tg.calls_of(method) if not c.ok]) == 4
+    assert len([c for c in tg.calls_of("sendPhoto") if c.ok]) == 3
+
+
+async def test_a_dropped_connection_while_sending_a_result_is_retried(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    tg.fail_next("sendPhoto", error_code=0, times=2)
+    await start_bot(make_settings())
+    await imagine_in(tg, 1)
+    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, timeout=15)
+    assert len(photos) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 429, "retry_after": 0.05, "times": 3},
+        {"status": 429, "retry_after": 0.05, "times": 2, "is_global": True},
+        {"status": 502, "times": 2},
+    ],
+    ids=["route-429", "global-429", "5xx"],
+)
+async def test_discord_rate_limits_and_server_errors_are_waited_out(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+    fault: dict[str, object],
+) -> None:
+    await start_bot(discord_settings())
+    discord_fake.fail_next("POST", r"/interactions$", **fault)  # type: ignore[arg-type]
+    await imagine_in(tg, 1)
+    photo = (await tg.wait_for("sendPhoto", timeout=15))[0]
+    assert photo.ok
+    assert len(discord_fake.interactions) == 1
+    posts = [r for r in discord_fake.requests if r == ("POST", "/api/v10/interactions")]
+    assert len(posts) == 1 + int(fault["times"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["bot", "user"])
+async def test_a_gateway_drop_in_the_middle_of_a_job(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+    kind: str,
+) -> None:
+    model.step_delay = 0.1
+    await start_bot(discord_settings())
+    await imagine_in(tg, 1)
+    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"])
+    await discord_fake.drop_connections(kind)  # type: ignore[arg-type]
+    photo = (await tg.wait_for("sendPhoto", timeout=15))[0]
+    assert photo.ok
+    assert discord_fake.resumes, "the client should have resumed its session"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("DISCORD_BOT_TOKEN", "wrong-bot-token", "DISCORD_BOT_TOKEN"),
+        ("DISCORD_USER_TOKEN", "wrong-user-token", "DISCORD_USER_TOKEN"),
+        ("TELEGRAM_BOT_TOKEN", "999:wrong", None),
+    ],
+)
+async def test_a_refused_token_at_start_exits_with_one_clear_line(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    discord_settings: Callable[..., Settings],
+    tmp_path: Path,
+    variable: str,
+    value: str,
+    named: str | None,
+) -> None:
+    if variable == "TELEGRAM_BOT_TOKEN":
+        tg.reject_token = value  # the fake answers 401 for this token
+    env = environment(discord_settings())
+    env[variable] = value
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    lines = [line for line in err.decode().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1
+    assert (named or "TELEGRAM_BOT_TOKEN") in lines[0]
+    assert value not in err.decode()
