@@ -102,12 +102,15 @@ async def run(
             job_timeout=settings.mj_job_timeout_s,
         )
         application = build_application(settings)
+        limiter = application.bot.rate_limiter
+        assert isinstance(limiter, ChatPacedRateLimiter)
         delivery = Delivery(
             bot=application.bot,
             db=db,
             backend=backend,
             progress_interval=settings.progress_edit_interval_s,
             admin_ids=settings.admin_user_ids,
+            has_room=limiter.has_room,
         )
         dispatcher.subscribe(delivery.on_event)
         if isinstance(backend, DiscordBackend):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, InputFile, Message, ReplyParameters
@@ -72,7 +72,9 @@ class Delivery:
         self._db = db
         self._backend = backend
         self._attempts = attempts
-        self.progress = ProgressEditor(bot=bot, db=db, interval=progress_interval)
+        self.progress = ProgressEditor(
+            bot=bot, db=db, interval=progress_interval, has_room=has_room
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._delivering: set[int] = set()
 
@@ -98,6 +100,7 @@ class Delivery:
                 _log.warning("could not reach an admin", extra={"admin_id": admin_id})
         await self._update_held(event.held, "status_paused")
 
+        has_room: Callable[[int], bool] | None = None,
     async def _update_held(self, job_ids: tuple[int, ...], key: str) -> None:
         for job_id in job_ids:
             async with self._db.transaction() as session:

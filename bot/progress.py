@@ -2,6 +2,7 @@
 
 Telegram counts edits against the same flood budget as messages (about 20 a minute in a group),
 so updates are coalesced: a chat's jobs take turns, and each edit shows the newest percentage.
+Groups wait twice as long between edits, leaving half their budget for new messages.
 Progress edits are never retried: a newer one will come, and a late one would be stale.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Bot
@@ -32,8 +34,17 @@ class _Status:
 
 
 class ProgressEditor:
-    def __init__(self, *, bot: Bot, db: Database, interval: float) -> None:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        db: Database,
+        interval: float,
+        has_room: Callable[[int], bool] | None = None,
+    ) -> None:
         self._bot = bot
+        # Asks the rate limiter whether the chat's message budget is free right now.
+        self._has_room = has_room
         self._db = db
         self._interval = interval
         self._jobs: dict[int, _Status | None] = {}  # None: job without a status message
@@ -77,10 +88,15 @@ class ProgressEditor:
 
     async def _flush(self, chat_id: int) -> None:
         while stale := self._stale(chat_id):
-            wait = self._last_edit.get(chat_id, -1e9) + self._interval - time.monotonic()
+            interval = self._interval * (2 if chat_id < 0 else 1)
+            wait = self._last_edit.get(chat_id, -1e9) + interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue  # jobs may have finished or moved on while we waited
+            if self._has_room is not None and not self._has_room(chat_id):
+                # The chat's budget is busy with real messages: skip this turn.
+                self._last_edit[chat_id] = time.monotonic()
+                continue
             status = stale[0]
             status.shown = status.percent
             self._last_edit[chat_id] = time.monotonic()

@@ -2,12 +2,14 @@
 
 AIORateLimiter keeps groups to 20 messages a minute and retries every 429 after its
 retry_after, but it does not pace private chats, where Telegram asks for about one message a
-second. Only calls that post or edit a message count: answering a tap or deleting does not.
+second. Calls that post or edit a message share one budget per chat; answering a tap or
+deleting does not count. Progress edits ask `has_room` first and skip a turn rather than queue,
+so a finished picture never waits behind them.
 
 Both limits are leaky buckets, which admit their burst plus their steady rate within any
 window: burst + rate x window must stay within Telegram's numbers, so the defaults below are
-1 + 2 per 3 s in a private chat and 5 + 15 per minute in a group (PTB's default of 20 per 60 s
-would admit up to 40 in one minute).
+one message per 1.5 s in a private chat (1 + 2 per 3 s) and 5 + 15 per minute in a group
+(PTB's default of 20 per 60 s would admit up to 40 in one minute).
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ _PACED = frozenset(
         "sendPhoto",
         "sendDocument",
         "sendMediaGroup",
-        "sendChatAction",
         "editMessageText",
         "editMessageCaption",
         "editMessageMedia",
@@ -54,6 +55,12 @@ class ChatPacedRateLimiter(AIORateLimiter):
         if chat_id not in self._private:
             self._private[chat_id] = AsyncLimiter(self._private_burst, self._private_period)
         return self._private[chat_id]
+
+    def has_room(self, chat_id: int) -> bool:
+        """Whether a message to this chat would go out now rather than wait its turn."""
+        if chat_id > 0:
+            return self._private_limiter(chat_id).has_capacity()
+        return not self._group_max_rate or self._get_group_limiter(chat_id).has_capacity()
 
     async def process_request(
         self,

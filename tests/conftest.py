@@ -76,6 +76,9 @@ def make_settings(tmp_path: Path, tg: FakeTelegram) -> Callable[..., Settings]:
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
             "progress_edit_interval_s": 0.05,
             "simulator_step_s": 0.01,
+            # Telegram's flood limits 50 times faster, so pacing never slows a test down;
+            # tests/test_flood_e2e.py checks the real proportions against a strict fake.
+            "telegram_chat_rate": 50,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
@@ -95,3 +97,33 @@ async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
     assert submit["data"]["id"].isdigit()
     assert submit["data"]["components"][0]["components"][0]["value"] == "an island --zoom 1.5"
     assert submit["session_id"] == press["session_id"] != ""
+
+
+@pytest.mark.parametrize(
+    ("title", "reason"),
+    [
+        ("Invalid parameter", "parameter is invalid"),
+        ("Queue full", "queue is full"),
+        ("Credits exhausted", "out of fast hours"),
+        ("Request cancelled due to output filters", "output filters"),
+        ("Invalid link", "could not load an image link"),
+    ],
+)
+async def test_each_ephemeral_error_kind_reaches_the_user_with_midjourneys_reason(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+    title: str,
+    reason: str,
+) -> None:
+    model.ephemeral_errors = True
+    model.error_words = {"trouble": (title, "details from Midjourney")}
+    settings = discord_settings(mj_job_timeout_s=300)
+    await start_bot(settings)
+    ann = tg.user(104)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine trouble ahead")
+    told = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
+    assert reason in told[0].params["text"]
+    assert await quota_states(settings) == [QuotaState.REFUNDED]
