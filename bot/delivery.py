@@ -65,6 +65,7 @@ class Delivery:
         backend: Backend,
         progress_interval: float,
         admin_ids: frozenset[int] = frozenset(),
+        has_room: Callable[[int], bool] | None = None,
         attempts: int = 5,
     ) -> None:
         self._bot = bot
@@ -100,7 +101,6 @@ class Delivery:
                 _log.warning("could not reach an admin", extra={"admin_id": admin_id})
         await self._update_held(event.held, "status_paused")
 
-        has_room: Callable[[int], bool] | None = None,
     async def _update_held(self, job_ids: tuple[int, ...], key: str) -> None:
         for job_id in job_ids:
             async with self._db.transaction() as session:
