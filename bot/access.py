@@ -29,7 +29,6 @@ GATE_GROUP: Final = -1
 
 async def gate(update: Update, context: BotContext) -> None:
     """Stop updates from chats that are not allowed and from members banned in their chat."""
-    return
     chat = update.effective_chat
     query = update.callback_query
     message = None if query else update.effective_message

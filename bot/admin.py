@@ -102,13 +102,14 @@ async def is_admin_id(context: BotContext, chat_id: int, user_id: int) -> bool:
 
 
 def command_of(message: Message, bot_username: str | None) -> str | None:
-    """The /command a message starts with, lower-cased, if it is addressed to this bot."""
-    entity = next(iter(message.entities), None)
-    if message.text is None or entity is None:
+    """The /command a message (or a photo's caption) starts with, if addressed to this bot."""
+    body = message.text if message.text is not None else message.caption
+    entity = next(iter(message.entities or message.caption_entities), None)
+    if body is None or entity is None:
         return None
     if entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
         return None
-    name, _, target = message.text[1 : entity.length].partition("@")
+    name, _, target = body[1 : entity.length].partition("@")
     if target and (bot_username is None or target.lower() != bot_username.lower()):
         return None
     return name.lower()

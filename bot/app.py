@@ -8,9 +8,22 @@ import logging
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
+from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
-from bot.handlers import account, buttons, fallback, imagine, pictures, replies, start
+from bot.handlers import (
+    account,
+    admin,
+    buttons,
+    chat_settings,
+    fallback,
+    groups,
+    imagine,
+    mjadmin,
+    pictures,
+    replies,
+    start,
+)
 from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
@@ -54,10 +67,16 @@ def build_application(settings: Settings) -> BotApplication:
         .media_write_timeout(60)
         .build()
     )
+    # The gate runs first (its own group) and stops updates from chats or members refused.
+    application.add_handler(GATE, group=GATE_GROUP)
     application.add_handlers(
         [
             *start.HANDLERS,
             *account.HANDLERS,
+            *admin.HANDLERS,
+            *groups.HANDLERS,
+            *chat_settings.HANDLERS,
+            *mjadmin.HANDLERS,
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,
@@ -65,6 +84,7 @@ def build_application(settings: Settings) -> BotApplication:
             *fallback.HANDLERS,
         ]
     )
+    application.add_error_handler(groups.on_chat_migrated)
     application.add_error_handler(fallback.on_error)
     return application  # type: ignore[return-value]
 

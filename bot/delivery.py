@@ -34,18 +34,51 @@ from bridge.messages import ResultKind
 from storage.buttons import add_buttons
 from storage.db import Database
 from storage.jobs import get_job, undelivered_jobs, update_job
-from storage.models import Job, JobStatus, utcnow
+from storage.models import Job, JobKind, JobStatus, utcnow
 
 _log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
 MESSAGE_LIMIT = 4096
 _UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
+# Results that are prompts to pick from, each with a button that draws it.
+_SUGGESTIONS = {ResultKind.DESCRIBE.value: "described", ResultKind.SHORTEN.value: "shortened"}
+# /info's keys (formats c.6) and the text keys that name them; others are shown as Midjourney
+# wrote them.
+_INFO_LABELS = {
+    "Subscription": "info_plan",
+    "Job Mode": "info_mode",
+    "Visibility Mode": "info_visibility",
+    "Fast Time Remaining": "info_fast_left",
+    "Lifetime Usage": "info_lifetime",
+    "Relaxed Usage": "info_relaxed",
+    "Queued Jobs (fast)": "info_queued_fast",
+    "Queued Jobs (relax)": "info_queued_relax",
+    "Running Jobs": "info_running",
+}
+_MODE_SWITCHED = {JobKind.FAST: "mode_now_fast", JobKind.RELAX: "mode_now_relax"}
 
 
 def _transient(exc: BaseException) -> bool:
     # BadRequest and Forbidden are NetworkError subclasses in PTB but will not heal by retrying.
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | Forbidden)
+
+
+def info_text(lang: str, lines: list[str]) -> str:
+    """/info's "Key: value" lines under our own labels, in Midjourney's order."""
+    shown = [text(lang, "info_title")]
+    for line in lines:
+        key, _, value = line.partition(": ")
+        label = _INFO_LABELS.get(key)
+        shown.append(f"{text(lang, label)}: {value}" if label else line)
+    return "\n".join(shown)
+
+
+def notice_text(job: Job) -> str:
+    """A /fast or /relax confirmation: what changed, then Midjourney's own words."""
+    reply = text(job.language, "midjourney_says", reply=" ".join(job.texts))
+    key = _MODE_SWITCHED.get(job.kind)
+    return f"{text(job.language, key)}\n\n{reply}" if key else reply
 
 
 def caption_for(job: Job, lang: str, *, downscaled: bool) -> str:
@@ -170,8 +203,14 @@ class Delivery:
         )
 
     async def _send_result(self, job: Job) -> None:
-        if job.result_kind == ResultKind.DESCRIBE.value:
+        if job.result_kind in _SUGGESTIONS:
             await self._send_description(job)
+            return
+        if job.result_kind == ResultKind.INFO.value:
+            await self._send_text(job, info_text(job.language, job.texts))
+            return
+        if job.result_kind == ResultKind.NOTICE.value:
+            await self._send_text(job, notice_text(job))
             return
         assert job.id is not None
         assert job.result_url is not None
@@ -202,13 +241,15 @@ class Delivery:
         await self._remove_status(job)
 
     async def _send_description(self, job: Job) -> None:
-        """Describe's four prompts as text, each with a button that draws it."""
+        """Describe's four prompts (or shorten's suggestions) as text, each with a button that
+        draws it."""
         assert job.id is not None
         numbers = [f"{n}\ufe0f\u20e3" for n in range(1, len(job.texts) + 1)]
         listing = "\n\n".join(
             f"{n} {prompt}" for n, prompt in zip(numbers, job.texts, strict=True)
         )
-        body = text(job.language, "described", prompts=listing)[:MESSAGE_LIMIT]
+        key = _SUGGESTIONS.get(job.result_kind or "", "described")
+        body = text(job.language, key, prompts=listing)[:MESSAGE_LIMIT]
         rows = [[Key(number, "imagine") for number in numbers]]
         async with self._db.transaction() as session:
             tokens = await add_buttons(
@@ -225,6 +266,15 @@ class Delivery:
                     body,
                     reply_parameters=self._reply(job),
                     reply_markup=markup(rows, [t.token for t in tokens]),
+                )
+        await self._remove_status(job)
+
+    async def _send_text(self, job: Job, body: str) -> None:
+        """A result that is words only (account info, a mode switch), replying to the request."""
+        async for attempt in await self._retrying():
+            with attempt:
+                await self._bot.send_message(
+                    job.chat_id, body[:MESSAGE_LIMIT], reply_parameters=self._reply(job)
                 )
         await self._remove_status(job)
 

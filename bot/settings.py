@@ -5,12 +5,16 @@ Variable names and defaults are the configuration contract of design.md.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from storage.chats import zone
+from storage.models import JobKind
 
 
 class Backend(StrEnum):
@@ -70,6 +74,10 @@ class Settings(BaseSettings):
     banned_words_file: Path | None = None
     # Telegram's flood limits scaled by this factor (1 = Telegram's published numbers).
     telegram_chat_rate: float = Field(1.0, gt=0)
+    # The quota day ends at midnight in this zone ("UTC", "Asia/Shanghai"...).
+    quota_timezone: str = "UTC"
+    # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1.
+    job_costs: dict[JobKind, Annotated[int, Field(ge=0)]] = {}
 
     @field_validator("admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -103,6 +111,19 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    @field_validator("quota_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @property
+    def quota_tz(self) -> tzinfo:
+        return zone(self.quota_timezone)
+
+    def cost_of(self, kind: JobKind) -> int:
+        return self.job_costs.get(kind, 1)
 
     @model_validator(mode="after")
     def _discord_needs_credentials(self) -> Settings:

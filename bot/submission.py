@@ -17,6 +17,8 @@ from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
 from bot.texts import text
 from bridge.errors import BridgeError, Paused, QueueFull
+from storage.chats import limits_for
+from storage.db import lock_chat_quota
 from storage.errors import QuotaExceeded
 from storage.jobs import create_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
@@ -77,20 +79,30 @@ async def reserve_job(services: Services, request: Request) -> Job:
         modal_text=request.modal_text,
         request_message_id=request.reply_to,
         status=JobStatus.PREPARING if request.pictures else JobStatus.QUEUED,
+        cost=settings.cost_of(request.kind),
     )
     try:
         async with services.db.transaction() as session:
+            await lock_chat_quota(session, request.chat_id)
             job = await create_job(session=session, job=job)
             assert job.id is not None
+            chat_limit, user_limit = await limits_for(
+                session=session,
+                chat_id=request.chat_id,
+                chat_is_group=request.chat_is_group,
+                user_id=request.user_id,
+                chat_default=settings.chat_daily_quota,
+                user_default=settings.user_daily_quota,
+            )
             await reserve(
                 session=session,
                 job_id=job.id,
                 chat_id=request.chat_id,
                 user_id=request.user_id,
-                day=quota_day(),
+                day=quota_day(tz=settings.quota_tz),
                 units=job.cost,
-                chat_limit=settings.chat_daily_quota if request.chat_is_group else None,
-                user_limit=settings.user_daily_quota,
+                chat_limit=chat_limit,
+                user_limit=user_limit,
             )
     except QuotaExceeded as exc:
         raise Refusal(f"quota_{exc.scope}", limit=exc.limit) from exc

@@ -50,6 +50,7 @@ from bridge.messages import (
     Started,
 )
 from bridge.parser import parse
+from storage.buttons import expire_message_buttons
 from storage.db import Database
 from storage.jobs import get_job, unfinished_jobs, update_job
 from storage.models import Job, JobKind, JobStatus
@@ -116,7 +117,8 @@ class Dispatcher:
         self._by_message: dict[str, _Run] = {}
         # Ids of finished jobs' messages: Midjourney edits a finished grid later (e.g. a used
         # button changes colour), and such an edit must not be guessed onto another job.
-        self._finished_ids: OrderedDict[str, None] = OrderedDict()
+        # The value tells a result (True) from a progress message or interaction (False).
+        self._finished_ids: OrderedDict[str, bool] = OrderedDict()
         self._workers: set[asyncio.Task[None]] = set()
         self._started = False
         self.paused: str | None = None  # why the account needs attention, while it does
@@ -278,12 +280,13 @@ class Dispatcher:
             return
         if run.nonce:
             self._by_nonce.pop(run.nonce, None)
+        result_id = run.outcome.ref.message_id if isinstance(run.outcome, Completed) else None
         for interaction_id in run.interaction_ids:
             self._by_interaction.pop(interaction_id, None)
-            self._finished_ids[interaction_id] = None
+            self._finished_ids[interaction_id] = False
         for message_id in run.message_ids:
             self._by_message.pop(message_id, None)
-            self._finished_ids[message_id] = None
+            self._finished_ids[message_id] = message_id == result_id
         while len(self._finished_ids) > _FINISHED_MEMORY:
             self._finished_ids.popitem(last=False)
 
@@ -463,8 +466,14 @@ class Dispatcher:
     async def on_mj_event(self, event: MjEvent, *, guess: bool = True) -> None:
         """Take one parsed Midjourney message (the backend's sink)."""
         if isinstance(event, Deleted):
-            # Midjourney deletes the progress message when the result is posted; the job
-            # stays bound by its interaction id, so there is nothing to do.
+            # Midjourney deletes each progress message once the result is posted: nothing to
+            # do. Any other deleted message may be a result whose buttons now cannot work.
+            progress = event.message_id in self._by_message
+            if not progress and self._finished_ids.get(event.message_id) is not False:
+                async with self.db.transaction() as session:
+                    await expire_message_buttons(
+                        session=session, discord_message_id=event.message_id
+                    )
             return
         if isinstance(event, InteractionAck | ModalOpened):
             self._on_interaction_event(event)

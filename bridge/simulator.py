@@ -5,6 +5,12 @@
 a final message with a new id, a PNG and the real button custom_ids, then deletion of the progress
 message. It writes through a `Channel`: the simulator backend below is one, the test suite's fake
 Discord server is another, so the bot is exercised against the same shapes either way.
+
+Besides pictures it answers the account commands (a.5, c.6, e): /shorten (an embed of keycap
+lines, filled in by an edit), /info (an ephemeral "Your info" embed), /fast, /relax and /turbo
+("Done! ..."), /prefer remix ("Remix mode turned on/off") and /settings (an ephemeral message
+whose buttons toggle remix and the speed; style 3 marks what is on). The account's state (mode,
+remix) is kept here, so a switch shows in later results: `(relaxed)` after /relax.
 """
 
 from __future__ import annotations
@@ -136,6 +142,43 @@ MIDJOURNEY_AUTHOR: dict[str, Any] = {
 }
 
 _JOB_BUTTON = re.compile(r"^MJ::(?:JOB::)?(\w+)::(?:(\d+)::)?(?:(\d+)::)?([0-9a-f-]{36})")
+# Discord's "Midjourney Bot is thinking..." flag on a deferred answer, edited into the real one.
+_FLAG_LOADING = 128
+_MODE_WORDS = {"fast": "fast", "relax": "relaxed", "turbo": "turbo"}
+_MODE_REPLIES = {
+    "fast": "Done! Your jobs now use fast-hours. You can always switch back with /relax",
+    "relax": "Done! Your jobs now do not consume fast-hours, but might take a little longer. "
+    "You can always switch back with /fast",
+    "turbo": "Done! Turbo mode is on: your jobs run faster and use twice the fast-hours. "
+    "You can always switch back with /fast",
+}
+# Our own ids for the /settings buttons; real clients read them from the message (formats b).
+_SETTINGS_BUTTONS = (
+    ("MJ::Settings::RemixMode", "Remix mode"),
+    ("MJ::Settings::FastMode", "Fast mode"),
+    ("MJ::Settings::RelaxMode", "Relax mode"),
+    ("MJ::Settings::TurboMode", "Turbo mode"),
+    ("MJ::Settings::ResetSettings", "Reset Settings"),
+)
+_PARAMS_TAIL = re.compile(r"(?:^|\s)--[a-z].*$", re.IGNORECASE | re.DOTALL)
+
+
+def shortened(prompt: str) -> list[str]:
+    """What /shorten suggests for a prompt: its comma phrases, fewer and fewer, then its words."""
+    text = _PARAMS_TAIL.sub("", prompt)
+    phrases = [" ".join(part.split()) for part in text.split(",") if part.strip()]
+    words = " ".join(phrases).split()
+    candidates = [", ".join(phrases[:n]) for n in range(len(phrases), 0, -1)]
+    candidates += [" ".join(words[:n]) for n in (8, 5, 3) if n < len(words)]
+    return list(dict.fromkeys(candidates))[:5] or [" ".join(prompt.split())]
+
+
+def _option(data: dict[str, Any], name: str) -> str:
+    """A slash command's option value by name, "" when it was not sent."""
+    for option in data.get("options") or ():
+        if option.get("name") == name:
+            return str(option.get("value", ""))
+    return ""
 
 
 @dataclass
@@ -190,6 +233,10 @@ class MidjourneyModel:
     ephemeral_errors: bool = False
     # Prompts containing one of these words get INTERACTION_FAILURE and nothing else.
     refuse_words: set[str] = field(default_factory=set)
+    # The account, as /info shows it and /fast, /relax, /turbo change it.
+    job_mode: str = "fast"
+    plan: str = "Standard (Active monthly)"
+    fast_hours: tuple[float, float] = (12.3, 15.0)  # left, of the month's
     seed: int = 1
     # What tests read: every payload, the running count and its peak, results by nonce.
     interactions: list[dict[str, Any]] = field(default_factory=list)
@@ -233,27 +280,18 @@ class MidjourneyModel:
             await self._modal_submitted(discord, channel_id, nonce, meta, data, delay)
             return
         if payload["type"] == 2:
-            images = [
-                discord.attachment_for_upload(a["uploaded_filename"]) for a in data["attachments"]
-            ]
-            if data["name"] == "describe":
-                await self._describe(discord, channel_id, nonce, meta, images[0], delay)
-                return
-            if data["name"] == "blend":
-                # Midjourney shows a blend as an imagine of the images' short links.
-                links = " ".join(f"<https://s.mj.run/{image['id']}>" for image in images)
-                dimensions = [o["value"] for o in data["options"] if o["name"] == "dimensions"]
-                prompt = " ".join([links, *dimensions])
-            else:
-                prompt = str(data["options"][0]["value"])
-            await self._grid(discord, channel_id, nonce, meta, prompt, _IMAGINE, delay)
+            await self._command(discord, channel_id, nonce, meta, data, delay)
             return
-        match = _JOB_BUTTON.match(str(data.get("custom_id", "")))
+        custom_id = str(data.get("custom_id", ""))
+        if custom_id.startswith("MJ::Settings::"):
+            await self._settings_pressed(discord, custom_id, str(payload.get("message_id")))
+            return
+        match = _JOB_BUTTON.match(custom_id)
         if match is None:
             return
         action, first, _, parent_hash = match.groups()
         prompt = self._prompts.get(parent_hash, "")
-        modal = self._modal_for(action, parent_hash, interaction_id)
+        modal = self._modal_for(action, first, parent_hash)
         if modal is not None:
             self._modals[interaction_id] = (
                 _ZOOM if action == "CustomZoom" else _BUTTON_KINDS[action]
@@ -266,12 +304,49 @@ class MidjourneyModel:
         elif (kind := _BUTTON_KINDS.get(action)) is not None:
             await self._grid(discord, channel_id, nonce, meta, prompt, kind, delay)
 
-    def _modal_for(self, action: str, job_hash: str, interaction_id: str) -> dict[str, Any] | None:
+    async def _command(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        data: dict[str, Any],
+        delay: float,
+    ) -> None:
+        """A slash command (type 2), told apart by its name."""
+        name = str(data["name"])
+        if name in ("info", "fast", "relax", "turbo", "prefer", "settings"):
+            await self._account(discord, channel_id, nonce, meta, name, data)
+            return
+        if name == "shorten":
+            await self._shorten(discord, channel_id, nonce, meta, _option(data, "prompt"), delay)
+            return
+        images = [
+            discord.attachment_for_upload(a["uploaded_filename"]) for a in data["attachments"]
+        ]
+        if name == "describe":
+            await self._describe(discord, channel_id, nonce, meta, images[0], delay)
+            return
+        if name == "blend":
+            # Midjourney shows a blend as an imagine of the images' short links.
+            links = " ".join(f"<https://s.mj.run/{image['id']}>" for image in images)
+            prompt = " ".join(filter(None, [links, _option(data, "dimensions")]))
+        else:
+            prompt = _option(data, "prompt")
+        await self._grid(discord, channel_id, nonce, meta, prompt, _IMAGINE, delay)
+
+    def _modal_for(self, action: str, index: str | None, job_hash: str) -> dict[str, Any] | None:
         """The form Midjourney opens instead of starting a job (formats a.6), if any."""
         if action == "CustomZoom":
             modal_id, field_id = f"MJ::OutpaintCustomZoomModal::{job_hash}", "prompt"
+        elif self.remix and action.startswith("pan_"):
+            side = action.removeprefix("pan_")
+            modal_id, field_id = f"MJ::PanModal::{side}::{job_hash}::1", "prompt"
         elif self.remix and action in _REMIXABLE:
-            modal_id, field_id = f"MJ::RemixModal::{job_hash}::1::1", "new_prompt"
+            # The last part is 1 for strong and 0 for subtle variations (a.6).
+            strength = "0" if action == "low_variation" else "1"
+            modal_id = f"MJ::RemixModal::{job_hash}::{index or 0}::{strength}"
+            field_id = "new_prompt"
         else:
             return None
         prefix = modal_id.split("::")[1]
@@ -296,6 +371,131 @@ class MidjourneyModel:
             return  # a form nobody opened: Discord would refuse it; Midjourney never answers
         prompt = str(data["components"][0]["components"][0]["value"])
         await self._grid(discord, channel_id, nonce, meta, prompt, kind, delay)
+
+    # -- account commands (formats c.6, e) --
+
+    async def _deferred(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        flags: int,
+        answer: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Answer like a slow command: "thinking..." first, then edited into `answer`."""
+        thinking = self._base(channel_id, meta, "")
+        thinking.update(nonce=nonce, flags=flags | _FLAG_LOADING)
+        message = await discord.create_message(channel_id, thinking)
+        return await discord.update_message(message["id"], {"flags": flags, **answer})
+
+    async def _account(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        name: str,
+        data: dict[str, Any],
+    ) -> None:
+        """/info, /fast, /relax, /turbo, /prefer remix and /settings: ephemeral answers."""
+        answer: dict[str, Any]
+        if name == "info":
+            answer = {"embeds": [self._info_embed()]}
+        elif name == "settings":
+            answer = self._settings_message()
+        elif name == "prefer":
+            if not any(option.get("name") == "remix" for option in data.get("options") or ()):
+                return  # other preferences are not modelled: Midjourney would answer, we don't
+            self.remix = not self.remix
+            state, other = ("on", "disable") if self.remix else ("off", "enable")
+            answer = {
+                "content": f"Remix mode turned {state}! You can {other} it by running "
+                "`/prefer remix` again."
+            }
+        else:
+            self.job_mode = name
+            answer = {"content": _MODE_REPLIES[name]}
+        await self._deferred(discord, channel_id, nonce, meta, FLAG_EPHEMERAL, answer)
+
+    def _info_embed(self) -> dict[str, Any]:
+        left, total = self.fast_hours
+        running = max(0, self.in_flight - 1)  # this /info is in flight too
+        lines = {
+            "Subscription": self.plan,
+            "Job Mode": {"fast": "Fast", "relax": "Relaxed", "turbo": "Turbo"}[self.job_mode],
+            "Visibility Mode": "Public",
+            "Fast Time Remaining": f"{left:.1f}/{total:.1f} hours ({round(100 * left / total)}%)",
+            "Lifetime Usage": f"{len(self._prompts)} images",
+            "Relaxed Usage": "0 images (0.00 hours)",
+            "Queued Jobs (fast)": "0",
+            "Queued Jobs (relax)": "0",
+            "Running Jobs": str(running) if running else "None",
+        }
+        description = "\n".join(f"**{key}**: {value}" for key, value in lines.items())
+        return {"type": "rich", "title": "Your info - mjuser", "description": description}
+
+    def _settings_message(self) -> dict[str, Any]:
+        on = {
+            "MJ::Settings::RemixMode": self.remix,
+            "MJ::Settings::FastMode": self.job_mode == "fast",
+            "MJ::Settings::RelaxMode": self.job_mode == "relax",
+            "MJ::Settings::TurboMode": self.job_mode == "turbo",
+        }
+        buttons = [
+            {**_button(custom_id, label), "style": 3 if on.get(custom_id) else 2}
+            for custom_id, label in _SETTINGS_BUTTONS
+        ]
+        return {
+            "content": "Adjust your settings here. Current suffix:  `--v 6.1`",
+            "components": _rows(buttons[:1], buttons[1:4], buttons[4:]),
+        }
+
+    async def _settings_pressed(self, discord: Channel, custom_id: str, message_id: str) -> None:
+        """A /settings button: flip the state and redraw the (ephemeral) settings message."""
+        setting = custom_id.removeprefix("MJ::Settings::")
+        if setting == "RemixMode":
+            self.remix = not self.remix
+        elif setting == "ResetSettings":
+            self.remix, self.job_mode = False, "fast"
+        elif setting.removesuffix("Mode").lower() in _MODE_REPLIES:
+            self.job_mode = setting.removesuffix("Mode").lower()
+        else:
+            return
+        await discord.update_message(message_id, self._settings_message())
+
+    async def _shorten(
+        self,
+        discord: Channel,
+        channel_id: str,
+        nonce: str,
+        meta: dict[str, Any],
+        prompt: str,
+        delay: float,
+    ) -> None:
+        """Shortened prompts on keycap lines, by an edit of the first answer (c.6)."""
+        await asyncio.sleep(delay)
+        suggestions = shortened(prompt)
+        tokens = " ".join(f"**{word}**" for word in _PARAMS_TAIL.sub("", prompt).split()[:12])
+        picks = "\n\n".join(f"{n}\ufe0f\u20e3 {text}" for n, text in enumerate(suggestions, 1))
+        embed = {
+            "type": "rich",
+            "color": 0,
+            "description": f"## Important tokens\n{tokens}\n\n## Shortened prompts\n{picks}",
+            "footer": {"text": "Click on a button to imagine one of the shortened prompts"},
+        }
+        count = len(suggestions)
+        numbers = [_button(f"MJ::Job::PromptAnalyzer::{n}", str(n)) for n in range(1, count + 1)]
+        details = _button("MJ::Job::PromptAnalyzer::Details", "Show Details")
+        answer = {"embeds": [embed], "components": _rows(numbers, [details])}
+        await self._deferred(discord, channel_id, nonce, meta, 0, answer)
+
+    def _mode(self, prompt: str) -> str:
+        """How the job runs: a --fast/--relax/--turbo in the prompt, else the account's mode."""
+        for flag in ("relax", "turbo", "fast"):
+            if re.search(rf"(?<!\S)--{flag}(?!\S)", prompt):
+                return _MODE_WORDS[flag]
+        return _MODE_WORDS[self.job_mode]
 
     def _user(self) -> dict[str, Any]:
         # Full user objects, as Discord sends them: discord.py refuses partial ones.
@@ -332,6 +532,7 @@ class MidjourneyModel:
     ) -> None:
         mention = f"<@{self.user_id}>"
         head = f"**{prompt}** - {kind.label}{mention}"
+        mode = self._mode(prompt)
         for word, (title, description) in self.error_words.items():
             if word in prompt:
                 await asyncio.sleep(delay)  # moderation takes Midjourney a moment too
@@ -349,10 +550,11 @@ class MidjourneyModel:
         for percent in self.steps if kind.progress else ():
             await asyncio.sleep(delay)
             await discord.update_message(
-                progress["id"], {"content": f"{head} ({percent}%) (fast)"}
+                progress["id"], {"content": f"{head} ({percent}%) ({mode})"}
             )
         await asyncio.sleep(delay)
-        await self._result(discord, channel_id, nonce, meta, prompt, f"{head} (fast)", kind.tiles)
+        content = f"{head} ({mode})"
+        await self._result(discord, channel_id, nonce, meta, prompt, content, kind.tiles)
         await discord.delete_message(progress["id"])
 
     async def _describe(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import UnknownToken
-from storage.models import ButtonToken, PendingReply
+from storage.models import ButtonToken, Job, PendingReply, utcnow
 
 
 def new_token() -> str:
@@ -50,6 +52,24 @@ async def resolve_token(*, session: AsyncSession, token: str, chat_id: int) -> B
     if row is None or row.chat_id != chat_id:
         raise UnknownToken(token)
     return row
+
+
+async def mark_used(*, session: AsyncSession, button: ButtonToken) -> None:
+    """A once-only button (an upscale) was pressed: later taps get "already done"."""
+    button.used_at = utcnow()
+    session.add(button)
+    await session.flush()
+
+
+async def expire_message_buttons(*, session: AsyncSession, discord_message_id: str) -> int:
+    """Midjourney's message is gone, so none of its buttons can work any more."""
+    jobs = select(Job.id).where(col(Job.result_message_id) == discord_message_id)
+    result = await session.exec(  # type: ignore[call-overload]
+        update(ButtonToken)
+        .where(col(ButtonToken.job_id).in_(jobs), col(ButtonToken.used_at).is_(None))
+        .values(used_at=utcnow())
+    )
+    return int(result.rowcount or 0)
 
 
 async def ask(

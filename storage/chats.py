@@ -12,11 +12,11 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, DateTime, case, func, update
+from sqlalchemy import BigInteger, DateTime, Table, case, delete, exists, func, inspect, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ButtonToken, Chat, Job, JobStatus, QuotaEntry, utcnow
+from storage.models import Chat, Job, JobStatus, QuotaEntry, utcnow
 from storage.quota import used_units
 
 
@@ -310,26 +310,50 @@ async def chat_stats(*, session: AsyncSession, day: str, limit: int = 20) -> lis
 async def migrate_chat(*, session: AsyncSession, old_id: int, new_id: int) -> bool:
     """Move everything keyed by the old chat id to the new one; False if nothing was left.
 
-    Telegram reports a migration twice (a service message in each chat) and PTB may raise
-    ChatMigrated on a send as well, so a second call finds nothing and changes nothing.
+    Every table with a `chat_id` column moves, including tables added after this was written
+    (jobs, button tokens, the quota ledger, pending replies, chat settings...). Telegram reports
+    a migration twice (a service message in each chat) and PTB may raise ChatMigrated on a send
+    as well, so a second call finds nothing and changes nothing.
     """
     if old_id == new_id:
         return False
     moved = await _move_chat_row(session, old_id, new_id)
-    for table in (Job, ButtonToken, QuotaEntry):
-        result = await session.exec(  # type: ignore[call-overload]
-            update(table).where(col(table.chat_id) == old_id).values(chat_id=new_id)
-        )
-        moved = moved or bool(result.rowcount)
     moved = await _move_members(session, old_id, new_id) or moved
-    old_notice = await session.get(DeniedNotice, old_id)
-    if old_notice is not None:
-        if await session.get(DeniedNotice, new_id) is None:
-            session.add(DeniedNotice(chat_id=new_id, sent_at=old_notice.sent_at))
-        await session.delete(old_notice)
-        moved = True
+    for table in await _chat_tables(session):
+        moved = await _move_rows(session, table, old_id, new_id) or moved
     await session.flush()
     return moved
+
+
+async def _chat_tables(session: AsyncSession) -> list[Table]:
+    """The tables keyed by a chat id that exist in this database (Member merges itself)."""
+    existing = set(
+        await session.run_sync(lambda sync: inspect(sync.connection()).get_table_names())
+    )
+    return [
+        table
+        for table in SQLModel.metadata.sorted_tables
+        if "chat_id" in table.c and table.name in existing and table.name != Member.__tablename__
+    ]
+
+
+async def _move_rows(session: AsyncSession, table: Table, old_id: int, new_id: int) -> bool:
+    """UPDATE chat_id; where chat_id is part of the key, a row the new chat has already wins."""
+    if "chat_id" in table.primary_key.columns:
+        twin = table.alias("twin")
+        same_key = [
+            twin.c[column.name] == column
+            for column in table.primary_key.columns
+            if column.name != "chat_id"
+        ]
+        clash = exists().where(twin.c.chat_id == new_id, *same_key)
+        await session.exec(  # type: ignore[call-overload]
+            delete(table).where(table.c.chat_id == old_id, clash)
+        )
+    result = await session.exec(  # type: ignore[call-overload]
+        update(table).where(table.c.chat_id == old_id).values(chat_id=new_id)
+    )
+    return bool(result.rowcount)
 
 
 async def _move_chat_row(session: AsyncSession, old_id: int, new_id: int) -> bool:

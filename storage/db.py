@@ -1,18 +1,50 @@
-"""The async engine and transactions."""
+"""The async engine, transactions, and the schema (created or migrated with Alembic at start).
+
+At start (`async with Database(url)`) the schema is brought up to date in one transaction:
+
+- an empty database gets the tables straight from the models (`SQLModel.metadata.create_all`)
+  and is stamped with the newest Alembic revision, as if every migration had run;
+- a database that has an `alembic_version` table is upgraded (`alembic upgrade head`);
+- a database made before Alembic (tables but no `alembic_version`) is upgraded as well: the
+  first revision creates only the tables it lacks, and later revisions run as usual.
+
+On Postgres an advisory lock makes bot processes that start together take turns.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import event
+from sqlalchemy import Connection, MetaData, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import models, state  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+_log = logging.getLogger(__name__)
+
+# Postgres pool: enough for the dispatcher's slots, delivery and handlers running at once,
+# while several bot processes stay well inside the server's default max_connections (100).
+POSTGRES_POOL: Final = {
+    "pool_size": 10,
+    "max_overflow": 10,
+    "pool_timeout": 30,
+    "pool_pre_ping": True,  # a restarted server or a proxy that dropped idle connections
+    "pool_recycle": 1800,
+}
+
+# pg_advisory_xact_lock key held while the schema is created or migrated ("mj-schema").
+SCHEMA_LOCK: Final = 0x6D6A2D736368656D
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -28,9 +60,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """Owns the engine; `transaction()` is the only way code touches tables."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_postgres = url.startswith("postgresql")
         options: dict[str, Any] = {}
         if self.is_sqlite:
             # One connection serialises every transaction of this process, so quota checks and
@@ -39,6 +72,9 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+        elif self.is_postgres:
+            options = dict(POSTGRES_POOL)
+        options.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -47,8 +83,15 @@ class Database:
         )
 
     async def create_tables(self) -> None:
+        """Bring the schema up to date (see the module docstring)."""
+        await self.migrate()
+
+    async def migrate(self) -> str:
+        """Create or upgrade the schema; returns "created" or "upgraded"."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+            outcome = await conn.run_sync(prepare_schema)
+        _log.info("database schema %s", outcome)
+        return outcome
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -60,8 +103,94 @@ class Database:
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:
-        await self.create_tables()
+        try:
+            await self.migrate()
+        except BaseException:
+            await self.aclose()
+            raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+# ---------------------------------------------------------------- locks
+
+
+async def lock_chat_quota(session: AsyncSession, chat_id: int) -> None:
+    """Make quota reservations of one chat take turns until this transaction ends.
+
+    Postgres runs transactions side by side (READ COMMITTED), so two reservations could both
+    count the same used units and overdraw; a transaction-level advisory lock keyed by the chat
+    stops that, and is released by the commit or rollback. On SQLite one connection already
+    serialises every transaction, so there is nothing to do.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = func.hashtextextended(f"quota:{chat_id}", 0)
+        await session.exec(select(func.pg_advisory_xact_lock(key)))
+
+
+# ---------------------------------------------------------------- schema
+
+
+def app_metadata() -> MetaData:
+    """The application's tables: those defined by the modules of the `storage` package.
+
+    Every storage module is imported first, so a table is known wherever it is defined. Tables
+    that tests define on SQLModel.metadata are left out: migrations describe the app only.
+    """
+    import storage
+
+    for module in pkgutil.iter_modules(storage.__path__):
+        importlib.import_module(f"storage.{module.name}")
+    names = {
+        mapper.local_table.name
+        for mapper in SQLModel._sa_registry.mappers
+        if mapper.class_.__module__.partition(".")[0] == "storage"
+    }
+    metadata = MetaData(naming_convention=SQLModel.metadata.naming_convention)
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in names:
+            table.to_metadata(metadata)
+    return metadata
+
+
+def migrations_dir() -> Path:
+    """The Alembic script directory (the `migrations` package, installed with the app)."""
+    import migrations
+
+    return Path(migrations.__file__).parent
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration without alembic.ini; `connection` is used instead of a URL."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def prepare_schema(connection: Connection) -> str:
+    """Create (empty database) or upgrade the schema on this connection, in its transaction."""
+    from alembic import command
+
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+    existing = set(inspect(connection).get_table_names())
+    app_tables = set(app_metadata().tables)  # imports every table module, for create_all too
+    config = alembic_config(connection)
+    if "alembic_version" in existing or existing & app_tables:
+        command.upgrade(config, "head")
+        return "upgraded"
+    SQLModel.metadata.create_all(connection)
+    command.stamp(config, "head")
+    return "created"

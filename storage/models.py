@@ -41,6 +41,11 @@ class JobKind(StrEnum):
     ACTION = "action"  # a button of an earlier result (U/V/reroll/vary/zoom/pan/upscale)
     DESCRIBE = "describe"
     BLEND = "blend"
+    SHORTEN = "shorten"  # Midjourney's /shorten: shorter prompt suggestions, as text
+    # Account operations for operators; they draw nothing, so they cost no quota.
+    INFO = "info"
+    FAST = "fast"
+    RELAX = "relax"
 
 
 # A Telegram chat that has used the bot.
@@ -140,3 +145,16 @@ class QuotaEntry(SQLModel, table=True):
     state: QuotaState = QuotaState.RESERVED
     created_at: datetime = _ts(default_factory=utcnow)
     settled_at: datetime | None = _ts(default=None)
+
+
+# A chat's default Midjourney parameters, picked in /settings and appended to prompts that do not
+# set them. None (or False for raw) means "leave it to Midjourney".
+class ChatSettings(SQLModel, table=True):
+    chat_id: int = _bigint(primary_key=True)
+    version: str | None = None  # "6.1", "7" or "niji 6"
+    aspect: str | None = None  # "16:9", ...
+    stylize: int | None = None
+    speed: str | None = None  # "fast", "relax" or "turbo"
+    raw: bool = False  # --style raw
+    updated_by: int | None = _bigint(default=None)
+    updated_at: datetime = _ts(default_factory=utcnow)

@@ -131,3 +131,49 @@ async def test_upscale_buttons(
     assert payload["message_id"] == session.discord_message_of(upscale)["id"]
     assert reply_to(result) == upscale.result["message_id"]
     assert len([k for row in keyboard(result) for k in row]) == keys
+
+
+async def test_an_upscale_button_works_once(session: Session) -> None:
+    grid = await session.imagine("a paper crane")
+    await session.tap(grid, "U4")
+    sent = len(session.discord.interactions)
+    message = session.tg.message(session.chat["id"], grid.result["message_id"])
+    assert message is not None
+    session.tg.press_button(
+        session.chat, session.user, message, button(grid, "U4")["callback_data"]
+    )
+    alert = await session.tg.wait_for("answerCallbackQuery", lambda c: c.params.get("show_alert"))
+    assert "Already done" in alert[0].params["text"]
+    assert len(session.discord.interactions) == sent
+
+
+async def test_buttons_of_a_deleted_midjourney_message_answer_with_an_alert(
+    session: Session,
+) -> None:
+    grid = await session.imagine("a sand castle")
+    await session.discord.delete_message(session.discord_message_of(grid)["id"])
+    message = session.tg.message(session.chat["id"], grid.result["message_id"])
+    assert message is not None
+    session.tg.press_button(
+        session.chat, session.user, message, button(grid, "V2")["callback_data"]
+    )
+    alert = await session.tg.wait_for("answerCallbackQuery", lambda c: c.params.get("show_alert"))
+    assert "expired" in alert[0].params["text"]
+    assert len(session.discord.interactions) == 1
+    assert len(session.tg.calls_of("sendMessage")) == 1  # only the first job's status message
+
+
+async def test_taps_from_another_chat_or_forged_data_send_nothing(session: Session) -> None:
+    grid = await session.imagine("a lighthouse keeper")
+    stranger = session.tg.user(71)
+    other = session.tg.private_chat(stranger)
+    token = button(grid, "U1")["callback_data"]
+    # The same token, tapped on a message in another chat (a forwarded keyboard, say).
+    foreign = {**session.tg.message(session.chat["id"], grid.result["message_id"]), "chat": other}
+    for data in (token, "t:forged123", "something else entirely"):
+        session.tg.send_callback_query(stranger, foreign, data)
+    alerts = await session.tg.wait_for(
+        "answerCallbackQuery", lambda c: c.params.get("show_alert"), count=3
+    )
+    assert all("expired" in a.params["text"] for a in alerts)
+    assert len(session.discord.interactions) == 1

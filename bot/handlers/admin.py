@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Final
 
 from telegram import Chat, Message, Update
@@ -11,7 +11,6 @@ from telegram.ext import CommandHandler, filters
 
 from bot.admin import is_admin_id, is_chat_admin, is_operator
 from bot.services import BotContext
-from bot.settings import Settings
 from bot.texts import language_of
 from bot.texts_admin import text
 from storage.chats import (
@@ -24,17 +23,11 @@ from storage.chats import (
     set_chat_quota,
     set_member_quota,
     usage,
-    zone,
 )
 
 # Far above any real need, low enough that a typo ("/setquota 5000000000") is caught.
 MAX_QUOTA: Final = 100_000
-_DEFAULT_WORDS: Final = frozenset({"default", "reset", "off"})
-
-
-def quota_tz(settings: Settings) -> tzinfo:
-    """QUOTA_TIMEZONE, read defensively until Settings has the field (UTC until then)."""
-    return zone(str(getattr(settings, "quota_timezone", "UTC")))
+_DEFAULT_WORDS: Final = frozenset({"default", "reset"})
 
 
 def _lang(update: Update) -> str:
@@ -59,7 +52,7 @@ async def quota(update: Update, context: BotContext) -> None:
     chat = message.chat
     lang = _lang(update)
     settings = context.services.settings
-    window = quota_window(tz=quota_tz(settings))
+    window = quota_window(tz=settings.quota_tz)
     in_group = chat.type != Chat.PRIVATE
     # The same user id that reserve_job charges (GroupAnonymousBot for anonymous admins).
     user_id = update.effective_user.id if update.effective_user else None
@@ -277,7 +270,7 @@ async def stats(update: Update, context: BotContext) -> None:
         await message.reply_text(text(lang, "operator_only"))
         return
     services = context.services
-    window = quota_window(tz=quota_tz(services.settings))
+    window = quota_window(tz=services.settings.quota_tz)
     async with services.db.transaction() as session:
         rows = await chat_stats(session=session, day=window.day)
     dispatcher = services.dispatcher

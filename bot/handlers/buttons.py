@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
 from telegram.constants import ChatAction
@@ -12,12 +13,15 @@ from bot.keyboards import CALLBACK_PREFIX
 from bot.services import BotContext
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
-from storage.buttons import ask, resolve_token
+from storage.buttons import ask, mark_used, resolve_token
 from storage.errors import UnknownToken
 from storage.jobs import get_job
 from storage.models import ButtonToken, Job, JobKind, JobStatus
 
 _log = logging.getLogger(__name__)
+
+# Upscaling the same picture again gives the same picture: such a button works once.
+_ONCE = re.compile(r"^MJ::JOB::upsample(?:_v\w+)?::")
 
 
 async def _resolve(context: BotContext, data: str, chat_id: int) -> tuple[ButtonToken, Job] | None:
@@ -71,6 +75,10 @@ async def press(update: Update, context: BotContext) -> None:
         await query.answer(text(lang, "button_unknown"), show_alert=True)
         return
     button, parent = found
+    if button.used_at is not None:
+        key = "button_used" if _ONCE.match(button.custom_id or "") else "button_unknown"
+        await query.answer(text(lang, key), show_alert=True)
+        return
 
     if button.action == "ask_zoom":
         await query.answer()
@@ -107,6 +115,9 @@ async def press(update: Update, context: BotContext) -> None:
     except Refusal as refusal:
         await query.answer(refusal.text(lang), show_alert=True)
         return
+    if _ONCE.match(button.custom_id or ""):
+        async with services.db.transaction() as session:
+            await mark_used(session=session, button=button)
     # Answer before the slow part: Telegram shows a spinner until we do, and expires the query.
     await query.answer(text(lang, "button_working"))
     await launch_job(services, context.bot, job)

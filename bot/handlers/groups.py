@@ -1,21 +1,14 @@
-"""Group life: a group that becomes a supergroup keeps its data; admin changes reach the cache.
-
-`install` registers every group-chat feature (the access gate, the admin commands and these
-handlers) on an application built by bot.app.build_application.
-"""
+"""Group life: a group that becomes a supergroup keeps its data; admin changes reach the cache."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import ChatMigrated
-from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
+from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
-from bot.access import GATE, GATE_GROUP
 from bot.admin import admin_cache
-from bot.handlers import admin, fallback
 from bot.services import BotContext
 from storage.chats import migrate_chat
 
@@ -63,19 +56,3 @@ HANDLERS = [
     MessageHandler(filters.StatusUpdate.MIGRATE, on_migration),
     ChatMemberHandler(on_member_change, ChatMemberHandler.ANY_CHAT_MEMBER),
 ]
-
-
-def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Register the gate, the admin commands and the group handlers; a second call is a no-op.
-
-    The commands must come before fallback's catch-all, which answers every private message
-    that no earlier handler of group 0 took.
-    """
-    if GATE in application.handlers.get(GATE_GROUP, []):
-        return
-    application.add_handler(GATE, group=GATE_GROUP)
-    tail = [h for h in application.handlers.get(0, []) if h in fallback.HANDLERS]
-    for handler in tail:
-        application.remove_handler(handler)
-    application.add_handlers([*admin.HANDLERS, *HANDLERS, *tail])
-    application.add_error_handler(on_chat_migrated)

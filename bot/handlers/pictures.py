@@ -11,8 +11,10 @@ from telegram import Bot, Message, ReplyParameters, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.albums import Album
+from bot.handlers.chat_settings import apply_chat_defaults
 from bot.handlers.imagine import MAX_PROMPT_LENGTH, imagine
 from bot.pictures import caption_command, picture_of
+from bot.prompt_guard import check_prompt
 from bot.services import BotContext, Services
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
@@ -58,6 +60,12 @@ async def run_album(album: Album, services: Services, bot: Bot) -> None:
         await bot.send_message(album.chat_id, text(lang, key, **values), reply_parameters=reply)
         return
     command, args = album.command
+    if command == "imagine":
+        # The same checks and chat defaults as a plain /imagine: the caption is its prompt.
+        if args and (refusal := check_prompt(services.settings, args, lang)) is not None:
+            await bot.send_message(album.chat_id, refusal, reply_parameters=reply)
+            return
+        args = await apply_chat_defaults(services.db, album.chat_id, args)
     request = Request(
         chat_id=album.chat_id,
         chat_is_group=album.chat_is_group,

@@ -505,14 +505,18 @@ class FakeTelegram:
                 f"message {current['message_id']} has no button {callback_data!r};"
                 f" its buttons are {shown}"
             )
+        return self.send_callback_query(user, current, callback_data)
+
+    def send_callback_query(self, user: JSONDict, message: JSONDict, data: str) -> str:
+        """A callback query with any data on any message (forged or forwarded keyboards)."""
         query_id = f"cbq-{next(self._ids)}"
         self._open_queries.add(query_id)
         query = {
             "id": query_id,
             "from": user,
-            "message": current,
-            "chat_instance": f"instance{chat['id']}",
-            "data": callback_data,
+            "message": message,
+            "chat_instance": f"instance{message['chat']['id']}",
+            "data": data,
         }
         self.send_update({"callback_query": query})
         return query_id

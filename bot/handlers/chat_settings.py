@@ -1,0 +1,199 @@
+"""/settings: a chat's default Midjourney parameters, picked from an inline menu.
+
+Each button's callback_data is "s:<row>:<value>" (far below Telegram's 64 bytes) and carries the
+choice itself, so the menu needs no stored token and keeps working after a restart. The chosen
+values live in the ChatSettings table and are appended by `apply_chat_defaults` to prompts that
+do not set the same parameter (bridge.prompts.with_defaults). In groups only the chat's admins
+(and the bot's operators) may change them; in a private chat its user may.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot.admin import is_admin_id
+from bot.services import BotContext
+from bot.texts import language_of, text
+from bridge.prompts import with_defaults
+from storage.chat_settings import get_chat_settings, reset_chat_settings, set_chat_setting
+from storage.db import Database
+from storage.models import ChatSettings
+
+CALLBACK_PREFIX: Final = "s:"
+_RESET: Final = "reset"
+_SELECTED: Final = "✓ "
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of the menu: a ChatSettings field and its choices (value, label)."""
+
+    key: str  # in callback_data
+    field: str  # the ChatSettings column
+    choices: tuple[tuple[str, str], ...]  # label: a literal, or a text key ("settings_...")
+
+
+ROWS: Final = (
+    Row("v", "version", (("6.1", "v 6.1"), ("7", "v 7"), ("niji6", "niji 6"))),
+    Row("ar", "aspect", tuple((ratio, ratio) for ratio in ("1:1", "3:2", "2:3", "16:9", "9:16"))),
+    Row("s", "stylize", tuple((n, f"s {n}") for n in ("0", "100", "250", "750"))),
+    Row("sp", "speed", tuple((mode, f"settings_{mode}") for mode in ("fast", "relax", "turbo"))),
+    Row("raw", "raw", (("on", "settings_raw_on"), ("off", "settings_raw_off"))),
+)
+_BY_KEY: Final[Mapping[str, Row]] = {row.key: row for row in ROWS}
+
+
+def selected(row: Row, settings: ChatSettings) -> str | None:
+    """The row's chosen value as in callback_data, None when Midjourney decides."""
+    stored = getattr(settings, row.field)
+    if row.field == "raw":
+        return "on" if stored else "off"
+    value = None if stored is None else str(stored)
+    # A value no longer offered (the menu changed) counts as unset rather than as garbage.
+    return value if any(value == choice for choice, _ in row.choices) else None
+
+
+def defaults_of(settings: ChatSettings) -> dict[str, str]:
+    """The chat's choices as Midjourney parameters, e.g. {"ar": "16:9", "style": "raw"}."""
+    chosen = {row.field: selected(row, settings) for row in ROWS}
+    params: dict[str, str] = {}
+    if chosen["version"] == "niji6":
+        params["niji"] = "6"
+    elif chosen["version"] is not None:
+        params["v"] = chosen["version"]
+    if chosen["aspect"] is not None:
+        params["ar"] = chosen["aspect"]
+    if chosen["stylize"] is not None:
+        params["stylize"] = chosen["stylize"]
+    if chosen["speed"] is not None:
+        params[chosen["speed"]] = ""  # --fast, --relax and --turbo are flags
+    if chosen["raw"] == "on":
+        params["style"] = "raw"
+    return params
+
+
+async def apply_chat_defaults(db: Database, chat_id: int, prompt: str) -> str:
+    """The prompt with the chat's defaults for what it does not set itself."""
+    async with db.transaction() as session:
+        settings = await get_chat_settings(session=session, chat_id=chat_id)
+    defaults = defaults_of(settings)
+    # No defaults: the prompt goes exactly as typed.
+    return with_defaults(prompt, defaults) if defaults else prompt
+
+
+def _label(lang: str, label: str) -> str:
+    return text(lang, label) if label.startswith("settings_") else label
+
+
+def menu_markup(lang: str, settings: ChatSettings) -> InlineKeyboardMarkup:
+    rows = []
+    for row in ROWS:
+        chosen = selected(row, settings)
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    (_SELECTED if value == chosen else "") + _label(lang, label),
+                    callback_data=f"{CALLBACK_PREFIX}{row.key}:{value}",
+                )
+                for value, label in row.choices
+            ]
+        )
+    reset = text(lang, "settings_reset")
+    rows.append([InlineKeyboardButton(reset, callback_data=f"{CALLBACK_PREFIX}{_RESET}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def menu_text(lang: str, settings: ChatSettings, *, group: bool) -> str:
+    params = defaults_of(settings)
+    current = " ".join(f"--{name} {value}".strip() for name, value in params.items())
+    body = text(lang, "settings_menu", current=current or text(lang, "settings_none"))
+    return body + (text(lang, "settings_group_note") if group else "")
+
+
+def parse_choice(data: str) -> tuple[Row | None, str] | None:
+    """(row, value) for "s:<row>:<value>", (None, "reset") for reset; None if not ours."""
+    if data == f"{CALLBACK_PREFIX}{_RESET}":
+        return None, _RESET
+    key, _, value = data.removeprefix(CALLBACK_PREFIX).partition(":")
+    row = _BY_KEY.get(key)
+    if row is None or all(value != choice for choice, _ in row.choices):
+        return None
+    return row, value
+
+
+def _stored(row: Row, value: str | None) -> str | int | bool | None:
+    """A menu value as its column holds it."""
+    if row.field == "raw":
+        return value == "on"
+    if row.field == "stylize" and value is not None:
+        return int(value)
+    return value
+
+
+async def show(update: Update, context: BotContext) -> None:
+    """Send the menu, with the chat's current choices marked."""
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None
+    assert chat is not None
+    user = update.effective_user
+    lang = language_of(user.language_code if user else None)
+    async with context.services.db.transaction() as session:
+        settings = await get_chat_settings(session=session, chat_id=chat.id)
+    await message.reply_text(
+        menu_text(lang, settings, group=chat.type != "private"),
+        reply_markup=menu_markup(lang, settings),
+    )
+
+
+async def choose(update: Update, context: BotContext) -> None:
+    """Store a tapped choice (tapping the chosen one clears it) and redraw the menu."""
+    query = update.callback_query
+    assert query is not None
+    lang = language_of(query.from_user.language_code)
+    message = query.message
+    choice = parse_choice(query.data or "")
+    if message is None or choice is None:
+        await query.answer(text(lang, "settings_unknown"), show_alert=True)
+        return
+    chat = message.chat
+    if not await is_admin_id(context, chat.id, query.from_user.id):
+        await query.answer(text(lang, "settings_admins_only"), show_alert=True)
+        return
+    row, value = choice
+    async with context.services.db.transaction() as session:
+        if row is None:
+            await reset_chat_settings(session=session, chat_id=chat.id)
+            settings = ChatSettings(chat_id=chat.id)
+        else:
+            settings = await get_chat_settings(session=session, chat_id=chat.id)
+            new = None if selected(row, settings) == value else value
+            settings = await set_chat_setting(
+                session=session,
+                chat_id=chat.id,
+                field=row.field,
+                value=_stored(row, new),
+                user_id=query.from_user.id,
+            )
+    await query.answer(text(lang, "settings_saved"))
+    # BadRequest: "message is not modified" (a second tap on the same state), or it is gone.
+    with contextlib.suppress(BadRequest):
+        await context.bot.edit_message_text(
+            menu_text(lang, settings, group=chat.type != "private"),
+            chat.id,
+            message.message_id,
+            reply_markup=menu_markup(lang, settings),
+        )
+
+
+HANDLERS = [
+    CommandHandler("settings", show, filters=filters.UpdateType.MESSAGE),
+    CallbackQueryHandler(choose, pattern=f"^{CALLBACK_PREFIX}"),
+]

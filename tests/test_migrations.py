@@ -1,0 +1,56 @@
+"""Alembic migrations reproduce the models, and every kind of database comes up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, inspect
+from sqlmodel import SQLModel
+
+from storage.db import Database, alembic_config, app_metadata, head_revision
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, app_metadata()))
+
+
+def _version(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def test_the_migrations_alone_build_the_schema_of_the_models(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'chain.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+            assert await conn.run_sync(_differences) == []
+            assert await conn.run_sync(_version) == head_revision()
+    finally:
+        await db.aclose()
+
+
+async def test_a_new_database_is_created_and_stamped(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    async with Database(url) as db, db.engine.connect() as conn:
+        assert await conn.run_sync(_version) == head_revision()
+        assert await conn.run_sync(_differences) == []
+
+
+async def test_a_database_from_before_alembic_is_adopted(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    async with old.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+        await conn.exec_driver_sql("DROP TABLE chatsettings")  # a table added later
+    await old.aclose()
+
+    async with Database(url) as db:
+        assert await db.migrate() == "upgraded"  # the start migrated already; this is a no-op
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(_version) == head_revision()
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            assert set(app_metadata().tables) <= tables

@@ -1,0 +1,252 @@
+"""/settings: the inline menu, who may change it, and the defaults it adds to prompts."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.handlers.chat_settings import (
+    ROWS,
+    defaults_of,
+    menu_markup,
+    menu_text,
+    parse_choice,
+)
+from bot.settings import Settings
+from bridge.simulator import MidjourneyModel, SimulatorBackend
+from storage.chat_settings import get_chat_settings, migrate_chat_settings, set_chat_setting
+from storage.db import Database
+from storage.models import ChatSettings
+from tests.conftest import RunningBot, StartBot
+from tests.fakes.telegram import Call, FakeTelegram
+
+
+def labels(message: dict[str, Any]) -> list[list[str]]:
+    return [[key["text"] for key in row] for row in message["reply_markup"]["inline_keyboard"]]
+
+
+def chosen(message: dict[str, Any]) -> set[str]:
+    return {label[2:] for row in labels(message) for label in row if label.startswith("✓ ")}
+
+
+class Room:
+    """A chat with the bot, one user typing in it, and Midjourney's side (the simulator)."""
+
+    def __init__(self, tg: FakeTelegram, model: MidjourneyModel, chat: dict[str, Any]) -> None:
+        self.tg, self.model, self.chat = tg, model, chat
+
+    async def menu(self, user: dict[str, Any]) -> dict[str, Any]:
+        """Send /settings; return the menu message."""
+        count = len(self._menus())
+        self.tg.send_text(self.chat, user, "/settings")
+        await self.tg.wait_for("sendMessage", self._is_menu, count=count + 1)
+        return self._menus()[-1].result  # type: ignore[no-any-return]
+
+    async def tap(self, user: dict[str, Any], menu: dict[str, Any], data: str) -> Call:
+        """Press a menu button; return the answer to the tap once the menu is redrawn."""
+        answers = len(self.tg.calls_of("answerCallbackQuery"))
+        edits = len(self.tg.calls_of("editMessageText"))
+        current = self.tg.message(self.chat["id"], menu["message_id"])
+        assert current is not None
+        self.tg.press_button(self.chat, user, current, data)
+        answer = (await self.tg.wait_for("answerCallbackQuery", count=answers + 1))[-1]
+        if not answer.params.get("show_alert"):
+            await self.tg.wait_for("editMessageText", count=edits + 1)
+        return answer
+
+    def current(self, menu: dict[str, Any]) -> dict[str, Any]:
+        message = self.tg.message(self.chat["id"], menu["message_id"])
+        assert message is not None
+        return message
+
+    async def imagine(self, user: dict[str, Any], prompt: str) -> str:
+        """Draw; return the prompt Midjourney received."""
+        photos = len(self.tg.calls_of("sendPhoto"))
+        self.tg.send_text(self.chat, user, f"/imagine {prompt}")
+        await self.tg.wait_for("sendPhoto", count=photos + 1)
+        return str(self.model.interactions[-1]["data"]["options"][0]["value"])
+
+    def _is_menu(self, call: Call) -> bool:
+        return call.params["chat_id"] == self.chat["id"] and "⚙️" in call.params["text"]
+
+    def _menus(self) -> list[Call]:
+        return [call for call in self.tg.calls_of("sendMessage") if self._is_menu(call)]
+
+
+@pytest.fixture
+def simulated(make_settings: Callable[..., Settings], start_bot: StartBot) -> Callable[..., Any]:
+    """Start the bot on the simulator (a fresh model per start, like a restarted process)."""
+
+    async def start(**overrides: Any) -> tuple[MidjourneyModel, Settings, RunningBot]:
+        model = MidjourneyModel(step_delay=0.005, image_size=64)
+        settings = make_settings(**overrides)
+        running = await start_bot(settings, SimulatorBackend(model))
+        return model, settings, running
+
+    return start
+
+
+async def test_a_choice_is_marked_and_added_to_prompts_that_do_not_set_it(
+    tg: FakeTelegram, simulated: Callable[..., Any]
+) -> None:
+    model, _, _ = await simulated()
+    ann = tg.user(301)
+    room = Room(tg, model, tg.private_chat(ann))
+    menu = await room.menu(ann)
+    assert chosen(menu) == {"raw style off"}
+    assert "Midjourney's own defaults" in menu["text"]
+    assert all(
+        len(key["callback_data"].encode()) <= 64
+        for row in menu["reply_markup"]["inline_keyboard"]
+        for key in row
+    )
+
+    answer = await room.tap(ann, menu, "s:ar:16:9")
+    assert answer.params["text"] == "Saved."
+    assert chosen(room.current(menu)) == {"16:9", "raw style off"}
+    assert "--ar 16:9" in room.current(menu)["text"]
+
+    assert await room.imagine(ann, "a red fox") == "a red fox --ar 16:9"
+    # The prompt's own value wins, under any alias.
+    assert await room.imagine(ann, "a red fox --aspect 1:1") == "a red fox --aspect 1:1"
+
+    await room.tap(ann, menu, "s:v:niji6")
+    await room.tap(ann, menu, "s:raw:on")
+    await room.tap(ann, menu, "s:s:250")
+    await room.tap(ann, menu, "s:sp:relax")
+    assert chosen(room.current(menu)) == {"16:9", "niji 6", "raw style on", "s 250", "🐢 relax"}
+    assert await room.imagine(ann, "a cat") == (
+        "a cat --niji 6 --ar 16:9 --stylize 250 --relax --style raw"
+    )
+    # --v replaces --niji, --fast replaces --relax: the prompt decides.
+    assert await room.imagine(ann, "a cat --v 7 --fast") == (
+        "a cat --v 7 --fast --ar 16:9 --stylize 250 --style raw"
+    )
+
+
+async def test_tapping_a_choice_again_clears_it_and_reset_clears_all(
+    tg: FakeTelegram, simulated: Callable[..., Any]
+) -> None:
+    model, _, _ = await simulated()
+    bo = tg.user(302, language_code="zh-hans")
+    room = Room(tg, model, tg.private_chat(bo))
+    menu = await room.menu(bo)
+    assert "本聊天的设置" in menu["text"]
+    await room.tap(bo, menu, "s:ar:2:3")
+    await room.tap(bo, menu, "s:v:7")
+    await room.tap(bo, menu, "s:ar:2:3")
+    assert chosen(room.current(menu)) == {"v 7", "raw 风格 关"}
+    assert await room.imagine(bo, "a lake") == "a lake --v 7"
+    await room.tap(bo, menu, "s:reset")
+    assert chosen(room.current(menu)) == {"raw 风格 关"}
+    assert await room.imagine(bo, "a lake") == "a lake"
+
+
+async def test_settings_survive_a_restart(tg: FakeTelegram, simulated: Callable[..., Any]) -> None:
+    model, settings, running = await simulated()
+    ann = tg.user(303)
+    room = Room(tg, model, tg.private_chat(ann))
+    await room.tap(ann, await room.menu(ann), "s:ar:16:9")
+
+    # Stop the bot, then start a new one (fresh process state) on the same database.
+    await running.close()
+    room.model, _, _ = await simulated(database_url=settings.database_url)
+    assert (await room.imagine(ann, "a harbour at dawn")).endswith("--ar 16:9")
+    assert "16:9" in chosen(await room.menu(ann))
+
+
+async def test_in_a_group_only_admins_change_the_settings_and_they_stay_in_that_group(
+    tg: FakeTelegram, simulated: Callable[..., Any]
+) -> None:
+    model, _, _ = await simulated()
+    admin, member = tg.user(311, first_name="Ada"), tg.user(312, first_name="Max")
+    group = tg.group(-1001, "Painters", type="supergroup")
+    tg.set_admins(group["id"], [admin["id"]])
+    room = Room(tg, model, group)
+    menu = await room.menu(member)  # anybody may look
+    assert "Only the group's admins" in menu["text"]
+
+    refused = await room.tap(member, menu, "s:ar:9:16")
+    assert refused.params["show_alert"]
+    assert "admins" in refused.params["text"]
+    assert chosen(room.current(menu)) == {"raw style off"}
+
+    await room.tap(admin, menu, "s:ar:9:16")
+    assert chosen(room.current(menu)) == {"9:16", "raw style off"}
+    assert await room.imagine(member, "a tall tower") == "a tall tower --ar 9:16"
+
+    # The member's private chat keeps its own (empty) settings.
+    private = Room(tg, model, tg.private_chat(member))
+    assert await private.imagine(member, "a tall tower") == "a tall tower"
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), "purple").save(out, "JPEG")
+    return out.getvalue()
+
+
+async def test_a_picture_caption_gets_the_defaults_too(
+    tg: FakeTelegram, simulated: Callable[..., Any]
+) -> None:
+    model, _, _ = await simulated()
+    ann = tg.user(304)
+    room = Room(tg, model, tg.private_chat(ann))
+    await room.tap(ann, await room.menu(ann), "s:ar:3:2")
+    tg.send_photo(room.chat, ann, jpeg(), caption="/imagine as a mosaic")
+    await tg.wait_for("sendPhoto")
+    prompt = model.interactions[-1]["data"]["options"][0]["value"]
+    url, rest = prompt.split(" ", 1)
+    assert url.startswith("sim://cdn/")
+    assert rest == "as a mosaic --ar 3:2"
+
+
+# --- the pieces, without a bot ------------------------------------------------------------
+
+
+def test_every_choice_round_trips_through_its_callback_data() -> None:
+    settings = ChatSettings(chat_id=1)
+    for row in ROWS:
+        for value, _ in row.choices:
+            data = f"s:{row.key}:{value}"
+            assert len(data.encode()) <= 64
+            assert parse_choice(data) == (row, value)
+    assert parse_choice("s:reset") == (None, "reset")
+    for bad in ("s:ar:4:3", "s:zz:1", "s:", "s:v:"):
+        assert parse_choice(bad) is None
+    assert "Midjourney's own defaults" in menu_text("en", settings, group=False)
+    assert menu_markup("en", settings).inline_keyboard[-1][0].callback_data == "s:reset"
+
+
+def test_defaults_of_ignores_values_the_menu_does_not_offer() -> None:
+    stale = ChatSettings(chat_id=1, version="5.2", aspect="4:3", stylize=999, speed="warp")
+    assert defaults_of(stale) == {}
+    chosen_ = ChatSettings(
+        chat_id=1, version="7", aspect="1:1", stylize=0, speed="turbo", raw=True
+    )
+    assert defaults_of(chosen_) == {
+        "v": "7",
+        "ar": "1:1",
+        "stylize": "0",
+        "turbo": "",
+        "style": "raw",
+    }
+
+
+async def test_settings_follow_a_group_that_becomes_a_supergroup(tmp_path: Any) -> None:
+    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}") as db:
+        async with db.transaction() as session:
+            await set_chat_setting(
+                session=session, chat_id=-5, field="aspect", value="16:9", user_id=1
+            )
+        async with db.transaction() as session:
+            assert await migrate_chat_settings(session=session, old_id=-5, new_id=-1005)
+            assert not await migrate_chat_settings(session=session, old_id=-5, new_id=-1005)
+        async with db.transaction() as session:
+            moved = await get_chat_settings(session=session, chat_id=-1005)
+            left = await get_chat_settings(session=session, chat_id=-5)
+        assert (moved.aspect, left.aspect) == ("16:9", None)
