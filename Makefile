@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean postgres
 
 # Installs are stamped so that a second `make` does not reinstall; a changed pyproject.toml does.
 $(VENV)/.stamp-run: pyproject.toml
@@ -31,7 +31,17 @@ run: $(VENV)/.stamp-run
 lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.stamp-dev
+# The storage tests also run on a real PostgreSQL server (tests/postgres.py starts a throwaway
+# one); Debian's package is installed when its binaries are missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  echo "Installing Debian's postgresql package for the storage tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || \
+	  echo "Could not install PostgreSQL: its test variants are skipped (under CI they fail)"; }
+
+test: $(VENV)/.stamp-dev postgres
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

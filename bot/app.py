@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
@@ -104,6 +105,29 @@ def make_backend(settings: Settings) -> Backend:
     )
 
 
+async def _receive_updates(
+    application: BotApplication, settings: Settings, poll_timeout: float
+) -> None:
+    """Long polling, or PTB's webhook server when TELEGRAM_WEBHOOK_URL is set."""
+    updater = application.updater
+    assert updater is not None
+    url = settings.telegram_webhook_url
+    if url is None:
+        await updater.start_polling(
+            poll_interval=0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
+        )
+        return
+    assert settings.telegram_webhook_secret is not None
+    await updater.start_webhook(
+        listen=settings.telegram_webhook_listen,
+        port=settings.telegram_webhook_port,
+        url_path=urlsplit(url).path.lstrip("/"),
+        webhook_url=url,
+        secret_token=settings.telegram_webhook_secret.get_secret_value(),
+        allowed_updates=Update.ALL_TYPES,
+    )
+
+
 async def run(
     settings: Settings,
     *,
@@ -147,10 +171,7 @@ async def run(
             await dispatcher.start()
             try:
                 await application.start()
-                assert application.updater is not None
-                await application.updater.start_polling(
-                    poll_interval=0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
-                )
+                await _receive_updates(application, settings, poll_timeout)
                 await delivery.resume()
                 _log.info("bot running", extra={"backend": settings.midjourney_backend.value})
                 await stop.wait()

@@ -5,6 +5,7 @@ Variable names and defaults are the configuration contract of design.md.
 
 from __future__ import annotations
 
+import re
 from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.chats import zone
 from storage.models import JobKind
+
+# What Telegram accepts as a webhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Backend(StrEnum):
@@ -44,6 +48,12 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
+    # Webhook mode (instead of long polling) when a URL is set; Telegram sends the secret back
+    # with every update, so nobody else can post updates to the bot.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = Field(8443, ge=1, le=65535)
 
     midjourney_backend: Backend = Backend.DISCORD
     discord_user_token: SecretStr | None = None
@@ -124,6 +134,21 @@ class Settings(BaseSettings):
 
     def cost_of(self, kind: JobKind) -> int:
         return self.job_costs.get(kind, 1)
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_URL is set"
+            )
+        return self
 
     @model_validator(mode="after")
     def _discord_needs_credentials(self) -> Settings:

@@ -18,7 +18,6 @@ from bot.services import Services
 from bot.texts import text
 from bridge.errors import BridgeError, Paused, QueueFull
 from storage.chats import limits_for
-from storage.db import lock_chat_quota
 from storage.errors import QuotaExceeded
 from storage.jobs import create_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
@@ -83,7 +82,6 @@ async def reserve_job(services: Services, request: Request) -> Job:
     )
     try:
         async with services.db.transaction() as session:
-            await lock_chat_quota(session, request.chat_id)
             job = await create_job(session=session, job=job)
             assert job.id is not None
             chat_limit, user_limit = await limits_for(

@@ -191,6 +191,6 @@ def prepare_schema(connection: Connection) -> str:
     if "alembic_version" in existing or existing & app_tables:
         command.upgrade(config, "head")
         return "upgraded"
-    SQLModel.metadata.create_all(connection)
+    app_metadata().create_all(connection)
     command.stamp(config, "head")
     return "created"

@@ -12,6 +12,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import lock_chat_quota
 from storage.errors import QuotaExceeded
 from storage.models import QuotaEntry, QuotaState, utcnow
 
@@ -45,6 +46,7 @@ async def reserve(
     user_limit: int | None,
 ) -> QuotaEntry:
     """Reserve units for a job or raise QuotaExceeded; the caller's transaction makes it atomic."""
+    await lock_chat_quota(session, chat_id)
     if chat_limit is not None:
         used = await used_units(session=session, day=day, chat_id=chat_id)
         if used + units > chat_limit:

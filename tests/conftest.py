@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from bridge.backend import Backend
 from bridge.simulator import MidjourneyModel
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.postgres import PostgresServer, postgres_server
 
 TELEGRAM_TOKEN = "123456:TEST-telegram-token-secret"
 DISCORD_USER_TOKEN = "user-token-secret-abc"
@@ -40,6 +41,21 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The storage suite runs on both: a SQLite file, and a fresh database on real Postgres."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'storage.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.new_database()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -22,8 +20,8 @@ def _version(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def test_the_migrations_alone_build_the_schema_of_the_models(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'chain.db'}")
+async def test_the_migrations_alone_build_the_schema_of_the_models(database_url: str) -> None:
+    db = Database(database_url)
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
@@ -33,22 +31,20 @@ async def test_the_migrations_alone_build_the_schema_of_the_models(tmp_path: Pat
         await db.aclose()
 
 
-async def test_a_new_database_is_created_and_stamped(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
-    async with Database(url) as db, db.engine.connect() as conn:
+async def test_a_new_database_is_created_and_stamped(database_url: str) -> None:
+    async with Database(database_url) as db, db.engine.connect() as conn:
         assert await conn.run_sync(_version) == head_revision()
         assert await conn.run_sync(_differences) == []
 
 
-async def test_a_database_from_before_alembic_is_adopted(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    old = Database(url)
+async def test_a_database_from_before_alembic_is_adopted(database_url: str) -> None:
+    old = Database(database_url)
     async with old.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
         await conn.exec_driver_sql("DROP TABLE chatsettings")  # a table added later
     await old.aclose()
 
-    async with Database(url) as db:
+    async with Database(database_url) as db:
         assert await db.migrate() == "upgraded"  # the start migrated already; this is a no-op
         async with db.engine.connect() as conn:
             assert await conn.run_sync(_version) == head_revision()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ DAY = "2026-11-25"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}") as database:
+async def db(database_url: str) -> AsyncIterator[Database]:
+    async with Database(database_url) as database:
         yield database
 
 

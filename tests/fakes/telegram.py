@@ -47,7 +47,7 @@ from io import BytesIO
 from pathlib import PurePosixPath
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, web
 from PIL import Image
 
 JSONDict = dict[str, Any]
@@ -255,6 +255,10 @@ class FakeTelegram:
         self.token: str | None = None  # the token of the first request
         self.calls: list[Call] = []
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_pushes: list[int] = []  # the HTTP status of each update pushed
+        self._pusher: ClientSession | None = None
+        self._pushing: set[asyncio.Task[None]] = set()
 
         # Flood control: at most `private_burst` sends in a private chat per the time it takes to
         # refill that burst at `private_per_second` (a sustained 1 msg/s with short bursts, as
@@ -338,6 +342,11 @@ class FakeTelegram:
             return
         self._closing = True
         self._update_queued.set()  # end pending long polls now rather than at their timeout
+        for task in self._pushing:
+            task.cancel()
+        await asyncio.gather(*self._pushing, return_exceptions=True)
+        if self._pusher is not None:
+            await self._pusher.close()
         await self._runner.cleanup()
         self._runner = None
 
@@ -527,7 +536,28 @@ class FakeTelegram:
         self._next_update_id += 1
         self._pending_updates.append(update)
         self._update_queued.set()
+        if self.webhook_url:
+            self._schedule_push(update)
         return update
+
+    async def _push(self, update: JSONDict) -> None:
+        """Webhook mode: POST the update, retrying (as Telegram does) until a 2xx."""
+        if self._pusher is None:
+            self._pusher = ClientSession()
+        headers = {}
+        if self.webhook_secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        for _attempt in range(50):
+            try:
+                async with self._pusher.post(self.webhook_url, json=update, headers=headers) as r:
+                    self.webhook_pushes.append(r.status)
+                    if r.status < 300:
+                        with contextlib.suppress(ValueError):
+                            self._pending_updates.remove(update)
+                        return
+            except ClientError:
+                pass  # the bot's server is not up yet
+            await asyncio.sleep(0.05)
 
     # ---------------------------------------------------------------- transcript and state
 
@@ -731,10 +761,20 @@ class FakeTelegram:
 
     async def _set_webhook(self, params: JSONDict, uploads: dict[str, _Upload]) -> bool:
         self.webhook_url = str(params.get("url") or "")
+        self.webhook_secret = params.get("secret_token")
+        for update in list(self._pending_updates):
+            self._schedule_push(update)
         return True
+
+    def _schedule_push(self, update: JSONDict) -> None:
+        """Push an update to the webhook (set, or sent while one is set)."""
+        task = asyncio.get_running_loop().create_task(self._push(update))
+        self._pushing.add(task)
+        task.add_done_callback(self._pushing.discard)
 
     async def _delete_webhook(self, params: JSONDict, uploads: dict[str, _Upload]) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
         if params.get("drop_pending_updates"):
             self._pending_updates.clear()
         return True
