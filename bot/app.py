@@ -42,12 +42,18 @@ _COMMANDS = {
         BotCommand("imagine", "Draw a picture from a prompt"),
         BotCommand("describe", "Suggest prompts for a picture (reply to it)"),
         BotCommand("blend", "Blend 2-5 pictures (reply to an album)"),
+        BotCommand("shorten", "Suggest shorter versions of a prompt"),
+        BotCommand("settings", "Default version, aspect ratio, speed for this chat"),
+        BotCommand("quota", "What is left today"),
         BotCommand("help", "How to use the bot"),
     ],
     "zh": [
         BotCommand("imagine", "根据提示词生成图片"),
         BotCommand("describe", "为图片生成提示词（回复图片）"),
         BotCommand("blend", "混合 2-5 张图片（回复相册）"),
+        BotCommand("shorten", "精简提示词"),
+        BotCommand("settings", "本聊天的默认版本、宽高比和速度"),
+        BotCommand("quota", "查看今日剩余配额"),
         BotCommand("help", "使用说明"),
     ],
 }

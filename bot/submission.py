@@ -103,7 +103,9 @@ async def reserve_job(services: Services, request: Request) -> Job:
                 user_limit=user_limit,
             )
     except QuotaExceeded as exc:
-        raise Refusal(f"quota_{exc.scope}", limit=exc.limit) from exc
+        raise Refusal(
+            f"quota_{exc.scope}", limit=exc.limit, zone=settings.quota_timezone
+        ) from exc
     return job
 
 

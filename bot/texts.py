@@ -21,8 +21,13 @@ _EN: Final[dict[str, str]] = {
         "/imagine &lt;prompt&gt; — draw a 2×2 grid. Midjourney parameters such as "
         "--ar 16:9, --v 6.1, --stylize 250 or --no text go at the end.\n"
         "In groups write /imagine@{bot} &lt;prompt&gt;.\n\n"
+        "Send a photo with the caption /imagine &lt;prompt&gt; to use it as an image prompt; "
+        "/describe on a photo suggests prompts; /blend on 2–5 photos (an album) mixes them; "
+        "/shorten &lt;prompt&gt; trims a long prompt.\n\n"
         "Under a grid: U1–U4 upscale one picture, V1–V4 vary it, 🔄 draws the grid again. "
         "Under an upscale: vary, zoom out, pan and upscale further.\n\n"
+        "/settings — default version, aspect ratio, stylize, speed for this chat\n"
+        "/quota — what is left today\n\n"
         "Each picture job counts against a daily quota ({user_quota} per person{chat_quota})."
     ),
     "help_chat_quota": ", {chat_quota} per group",
@@ -38,9 +43,9 @@ _EN: Final[dict[str, str]] = {
     "button_original": "📎 Original",
     "busy": "😮‍💨 Midjourney is busy: {limit} jobs are already waiting. Please try again soon.",
     "quota_chat": "This group has used its {limit} pictures for today. The quota resets at "
-    "midnight UTC.",
+    "midnight ({zone}); /quota tells when.",
     "quota_user": "You have used your {limit} pictures for today. The quota resets at "
-    "midnight UTC.",
+    "midnight ({zone}); /quota tells when.",
     "button_unknown": "This button has expired.",
     "button_used": "Already done: that picture was upscaled above.",
     "button_foreign": "This button belongs to another chat.",
@@ -164,8 +169,13 @@ _ZH: Final[dict[str, str]] = {
         "/imagine &lt;提示词&gt; — 生成 2×2 四宫格。Midjourney 参数（如 --ar 16:9、--v 6.1、"
         "--stylize 250、--no text）写在最后。\n"
         "在群组中请写 /imagine@{bot} &lt;提示词&gt;。\n\n"
+        "发送图片并以 /imagine &lt;提示词&gt; 作为说明，可把图片用作图像提示；"
+        "对图片使用 /describe 可得到提示词建议；对 2–5 张图片（相册）使用 /blend 可混合它们；"
+        "/shorten &lt;提示词&gt; 可精简过长的提示词。\n\n"
         "四宫格下方：U1–U4 放大单张，V1–V4 生成变体，🔄 重新生成。"
         "放大图下方：变化、缩小、平移和进一步放大。\n\n"
+        "/settings — 设置本聊天的默认版本、宽高比、风格化和速度\n"
+        "/quota — 查看今日剩余配额\n\n"
         "每个任务计入每日配额（每人 {user_quota} 次{chat_quota}）。"
     ),
     "help_chat_quota": "，每个群组 {chat_quota} 次",
@@ -180,8 +190,8 @@ _ZH: Final[dict[str, str]] = {
     "caption_downscaled": "\n（图片超出 Telegram 限制，已缩小；点 📎 获取原图。）",
     "button_original": "📎 原图",
     "busy": "😮‍💨 Midjourney 正忙：已有 {limit} 个任务在等待，请稍后再试。",
-    "quota_chat": "本群今天的 {limit} 张配额已用完，配额在 UTC 零点重置。",
-    "quota_user": "你今天的 {limit} 张配额已用完，配额在 UTC 零点重置。",
+    "quota_chat": "本群今天的 {limit} 张配额已用完，配额在 {zone} 零点重置；/quota 可查看时间。",
+    "quota_user": "你今天的 {limit} 张配额已用完，配额在 {zone} 零点重置；/quota 可查看时间。",
     "button_unknown": "此按钮已失效。",
     "button_used": "已经完成：这张图片已在上方放大。",
     "button_foreign": "此按钮属于另一个聊天。",

@@ -161,11 +161,11 @@ async def test_members_share_the_group_pool_and_each_has_a_cap(
     tg.send_text(group, ann, f"/imagine{BOT} a wolf")
     await photos(tg, 2)
     tg.send_text(group, ann, f"/imagine{BOT} a bear")
-    await said(tg, group["id"], bot_text("en", "quota_user", limit=2))
+    await said(tg, group["id"], bot_text("en", "quota_user", limit=2, zone="UTC"))
     tg.send_text(group, bob, f"/imagine{BOT} an owl")
     await photos(tg, 3)
     tg.send_text(group, cat, f"/imagine{BOT} a hare")
-    await said(tg, group["id"], bot_text("en", "quota_chat", limit=3))
+    await said(tg, group["id"], bot_text("en", "quota_chat", limit=3, zone="UTC"))
 
     # A private chat has no pool: only Cat's own cap applies, however busy the group was.
     private = tg.private_chat(cat)
@@ -173,11 +173,31 @@ async def test_members_share_the_group_pool_and_each_has_a_cap(
         tg.send_text(private, cat, f"/imagine {prompt}")
         await photos(tg, 4 if prompt == "a lynx" else 5)
     tg.send_text(private, cat, "/imagine a seal")
-    await said(tg, cat["id"], bot_text("en", "quota_user", limit=2))
+    await said(tg, cat["id"], bot_text("en", "quota_user", limit=2, zone="UTC"))
 
     assert await used(settings, group["id"]) == 3
     assert await used(settings, group["id"], ann["id"]) == 2
     assert await used(settings, cat["id"], cat["id"]) == 2
+
+
+async def test_costs_per_action_and_the_quota_zone_are_configurable(
+    tg: FakeTelegram, launch: Callable[..., Awaitable[Settings]]
+) -> None:
+    settings = await launch(
+        user_daily_quota=3, job_costs={"action": 2}, quota_timezone="Asia/Shanghai"
+    )
+    ann = tg.user(221)
+    chat = tg.private_chat(ann)
+    tg.send_text(chat, ann, "/imagine a kite")
+    [grid] = await photos(tg, 1)
+    tap(tg, chat, ann, grid, "U1")  # 1 + 2 = the whole cap of 3
+    await photos(tg, 2)
+    tap(tg, chat, ann, grid, "V1")
+    refusal = bot_text("en", "quota_user", limit=3, zone="Asia/Shanghai")
+    await tg.wait_for("answerCallbackQuery", lambda c: c.params.get("text") == refusal)
+    day = quota_day(tz=settings.quota_tz)
+    async with Database(settings.database_url) as db, db.transaction() as session:
+        assert await used_units(session=session, day=day, chat_id=chat["id"]) == 3
 
 
 async def test_quota_shows_what_is_left_and_when_it_resets(
@@ -252,7 +272,7 @@ async def test_group_admins_set_the_pool_and_others_cannot(
     tg.send_text(group, bob, f"/imagine{BOT} a bust")
     await photos(tg, 1)
     tg.send_text(group, cat, f"/imagine{BOT} a statue")
-    await said(tg, group["id"], bot_text("en", "quota_chat", limit=1))
+    await said(tg, group["id"], bot_text("en", "quota_chat", limit=1, zone="UTC"))
 
     # An anonymous admin posts as the group itself.
     send_as_chat(tg, group, group, f"/setquota{BOT} 2")
@@ -296,7 +316,7 @@ async def test_setquota_user_caps_the_member_replied_to(
     tg.send_text(group, bob, f"/imagine{BOT} a rug")
     await photos(tg, 1)
     tg.send_text(group, bob, f"/imagine{BOT} a scarf")
-    await said(tg, group["id"], bot_text("en", "quota_user", limit=1))
+    await said(tg, group["id"], bot_text("en", "quota_user", limit=1, zone="UTC"))
     for n in range(2):  # Cat keeps the default cap
         tg.send_text(group, cat, f"/imagine{BOT} a loom {n}")
         await photos(tg, 2 + n)
@@ -479,7 +499,7 @@ async def test_concurrent_commands_at_the_last_units_never_overdraw(
     members = [tg.user(411 + n) for n in range(6)]
     for member in members:  # one getUpdates batch, handled concurrently
         tg.send_text(group, member, f"/imagine{BOT} rush {member['id']}")
-    refusal = bot_text("en", "quota_chat", limit=3)
+    refusal = bot_text("en", "quota_chat", limit=3, zone="UTC")
     await said(tg, group["id"], refusal, count=4)
     await photos(tg, 3)
     await settle()
@@ -504,7 +524,7 @@ async def test_concurrent_taps_at_the_last_units_never_overdraw(
     )
     await photos(tg, 3)
     await settle()
-    refusal = bot_text("en", "quota_chat", limit=3)
+    refusal = bot_text("en", "quota_chat", limit=3, zone="UTC")
     assert alerts(tg, queries) == [refusal] * 4
     assert len(tg.calls_of("sendPhoto")) == 3
     assert len(await jobs_of(settings, kind=JobKind.ACTION)) == 2
@@ -568,7 +588,7 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_quota_jobs_and_buttons(
     tg.send_text(new, ann, f"/imagine{BOT} a crate")
     await photos(tg, 3)
     tg.send_text(new, ann, f"/imagine{BOT} a trunk")
-    await said(tg, new["id"], bot_text("en", "quota_chat", limit=3))
+    await said(tg, new["id"], bot_text("en", "quota_chat", limit=3, zone="UTC"))
 
 
 async def test_chat_migrated_on_a_send_moves_the_chat_as_well(

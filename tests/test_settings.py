@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Backend, Settings, SettingsError, load_settings
+from storage.models import JobKind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +86,33 @@ def test_start_without_a_token_exits_with_one_line_naming_it(tmp_path: Path) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "TELEGRAM_BOT_TOKEN" in lines[0]
+
+
+def test_quota_zone_and_costs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:T")
+    monkeypatch.setenv("MIDJOURNEY_BACKEND", "simulator")
+    monkeypatch.setenv("QUOTA_TIMEZONE", "Asia/Shanghai")
+    monkeypatch.setenv("JOB_COSTS", '{"action": 2, "describe": 0}')
+    settings = load_settings(_env_file=None)
+    assert str(settings.quota_tz) == "Asia/Shanghai"
+    assert settings.cost_of(JobKind.ACTION) == 2
+    assert settings.cost_of(JobKind.DESCRIBE) == 0
+    assert settings.cost_of(JobKind.IMAGINE) == 1
+
+    monkeypatch.setenv("QUOTA_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SettingsError, match="QUOTA_TIMEZONE is invalid"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("QUOTA_TIMEZONE", "UTC")
+    monkeypatch.setenv("JOB_COSTS", '{"imagine": -1}')
+    with pytest.raises(SettingsError, match="JOB_COSTS is invalid"):
+        load_settings(_env_file=None)
+
+
+def test_every_variable_is_documented() -> None:
+    root = Path(__file__).resolve().parent.parent
+    example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+    for name in Settings.model_fields:
+        variable = name.upper()
+        assert variable in example, f"{variable} is missing from .env.example"
+        assert f"`{variable}" in readme, f"{variable} is missing from the README"
