@@ -20,6 +20,8 @@ def _secrets(settings: Settings) -> list[str]:
         settings.discord_user_token,
         settings.discord_bot_token,
     ]
+    if settings.discord_accounts is not None:
+        tokens += [account.user_token for account in settings.accounts]
     return [t.get_secret_value() for t in tokens if t is not None]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -29,6 +30,7 @@ from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
+from bridge.accounts import Account
 from bridge.backend import Backend
 from bridge.discord_backend import DiscordBackend
 from bridge.dispatcher import Dispatcher
@@ -96,19 +98,28 @@ def build_application(settings: Settings) -> BotApplication:
     return application  # type: ignore[return-value]
 
 
-def make_backend(settings: Settings) -> Backend:
-    if settings.midjourney_backend is BackendName.SIMULATOR:
-        return SimulatorBackend(MidjourneyModel(step_delay=settings.simulator_step_s))
-    assert settings.discord_user_token is not None
+def make_accounts(settings: Settings, backend: Backend | None = None) -> list[Account]:
+    """The Midjourney accounts: the simulator, `backend` (tests), or Discord's pool."""
+    if backend is not None or settings.midjourney_backend is BackendName.SIMULATOR:
+        backend = backend or SimulatorBackend(
+            MidjourneyModel(step_delay=settings.simulator_step_s)
+        )
+        return [Account("main", backend, settings.mj_concurrency)]
     assert settings.discord_bot_token is not None
-    return DiscordBackend(
-        api_url=settings.discord_api_url,
-        gateway_url=settings.discord_gateway_url,
-        user_token=settings.discord_user_token.get_secret_value(),
-        bot_token=settings.discord_bot_token.get_secret_value(),
-        guild_id=str(settings.discord_guild_id),
-        channel_id=str(settings.discord_channel_id),
-    )
+    accounts = []
+    for config in settings.accounts:
+        channel_id = str(config.channel_id)
+        discord = DiscordBackend(
+            api_url=settings.discord_api_url,
+            gateway_url=settings.discord_gateway_url,
+            user_token=config.user_token.get_secret_value(),
+            bot_token=settings.discord_bot_token.get_secret_value(),
+            guild_id=str(config.guild_id or settings.discord_guild_id),
+            channel_id=channel_id,
+        )
+        mode = config.mode.value if config.mode else None
+        accounts.append(Account(config.name, discord, config.concurrency, mode, channel_id))
+    return accounts
 
 
 async def _receive_updates(
@@ -142,12 +153,11 @@ async def run(
     poll_timeout: float = 10,
 ) -> None:
     """Serve until `stop` is set; in-flight jobs stay in the database for the next start."""
-    backend = backend or make_backend(settings)
+    accounts = make_accounts(settings, backend)
     async with Database(settings.database_url) as db:
         dispatcher = Dispatcher(
             db=db,
-            backend=backend,
-            concurrency=settings.mj_concurrency,
+            accounts=accounts,
             queue_limit=settings.mj_queue_limit,
             job_timeout=settings.mj_job_timeout_s,
         )
@@ -157,17 +167,18 @@ async def run(
         delivery = Delivery(
             bot=application.bot,
             db=db,
-            backend=backend,
+            fetch=dispatcher.fetch,
             progress_interval=settings.progress_edit_interval_s,
             admin_ids=settings.admin_user_ids,
             has_room=limiter.has_room,
         )
         dispatcher.subscribe(delivery.on_event)
-        if isinstance(backend, DiscordBackend):
-            backend.on_account_lost = dispatcher.pause
+        for account in accounts:
+            if isinstance(account.backend, DiscordBackend):
+                account.backend.on_account_lost = partial(dispatcher.pause, account=account.name)
         albums = AlbumCollector(settings.album_wait_s)
         application.bot_data["services"] = Services(
-            settings, db, dispatcher, backend, delivery, albums
+            settings, db, dispatcher, delivery, albums
         )
         async with application:  # initialize (getMe) ... shutdown
             for lang, commands in _COMMANDS.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, InputFile, Message, ReplyParameters
@@ -20,7 +20,6 @@ from bot.images import fit_photo
 from bot.keyboards import Key, layout, markup
 from bot.progress import ProgressEditor
 from bot.texts import failure_reason, text
-from bridge.backend import Backend
 from bridge.errors import BridgeError
 from bridge.events import (
     AccountPaused,
@@ -95,7 +94,7 @@ class Delivery:
         *,
         bot: Bot,
         db: Database,
-        backend: Backend,
+        fetch: Callable[[str, str | None], Awaitable[bytes]],
         progress_interval: float,
         admin_ids: frozenset[int] = frozenset(),
         has_room: Callable[[int], bool] | None = None,
@@ -104,7 +103,7 @@ class Delivery:
         self._bot = bot
         self._admin_ids = admin_ids
         self._db = db
-        self._backend = backend
+        self._fetch = fetch  # an image of a result, through the account that made it
         self._attempts = attempts
         self.progress = ProgressEditor(
             bot=bot, db=db, interval=progress_interval, has_room=has_room
@@ -127,9 +126,8 @@ class Delivery:
         """Tell the admins what Midjourney wants, and waiting users why nothing moves."""
         for admin_id in self._admin_ids:
             try:
-                await self._bot.send_message(
-                    admin_id, text("en", "admin_paused", reason=event.reason)
-                )
+                body = text("en", "admin_paused", reason=event.reason, account=event.account)
+                await self._bot.send_message(admin_id, body)
             except TelegramError:
                 _log.warning("could not reach an admin", extra={"admin_id": admin_id})
         await self._update_held(event.held, "status_paused")
@@ -214,7 +212,7 @@ class Delivery:
             return
         assert job.id is not None
         assert job.result_url is not None
-        data = await self._backend.fetch(job.result_url)
+        data = await self._fetch(job.result_url, job.account)
         photo, downscaled = await asyncio.to_thread(fit_photo, data)
         lang = job.language
         wants_original = downscaled or job.result_kind in _UPSCALES
@@ -296,7 +294,7 @@ class Delivery:
         if job.result_url is None:
             return None
         try:
-            data = await self._backend.fetch(job.result_url)
+            data = await self._fetch(job.result_url, job.account)
         except BridgeError:
             return None
         return await self._bot.send_document(

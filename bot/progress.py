@@ -48,13 +48,23 @@ class ProgressEditor:
         self._db = db
         self._interval = interval
         self._jobs: dict[int, _Status | None] = {}  # None: job without a status message
+        self._reading: dict[int, int | None] = {}  # jobs being read: the newest percentage
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
 
     async def update(self, job_id: int, percent: int | None) -> None:
         if job_id not in self._jobs:
-            async with self._db.transaction() as session:
-                job = await get_job(session=session, job_id=job_id)
+            if job_id in self._reading:
+                # Another update of this job is reading it (Midjourney's messages are handled
+                # concurrently): leave it the newest percentage rather than read the job again.
+                self._reading[job_id] = percent
+                return
+            self._reading[job_id] = percent
+            try:
+                async with self._db.transaction() as session:
+                    job = await get_job(session=session, job_id=job_id)
+            finally:
+                percent = self._reading.pop(job_id)
             self._jobs[job_id] = (
                 _Status(job.chat_id, job.status_message_id, job.language)
                 if job is not None and job.status_message_id is not None

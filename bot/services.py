@@ -9,7 +9,6 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.albums import AlbumCollector
 from bot.settings import Settings
-from bridge.backend import Backend
 from bridge.dispatcher import Dispatcher
 from storage.db import Database
 
@@ -22,7 +21,6 @@ class Services:
     settings: Settings
     db: Database
     dispatcher: Dispatcher
-    backend: Backend
     delivery: Delivery
     albums: AlbumCollector
 

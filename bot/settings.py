@@ -5,13 +5,23 @@ Variable names and defaults are the configuration contract of design.md.
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.chats import zone
@@ -41,6 +51,43 @@ def _id_set(value: object) -> frozenset[int]:
 IdSet = Annotated[frozenset[int], NoDecode]
 
 
+class Mode(StrEnum):
+    FAST = "fast"
+    RELAX = "relax"
+    TURBO = "turbo"
+
+
+class Account(BaseModel):
+    """One Midjourney-subscribed Discord account of the pool (DISCORD_ACCOUNTS)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[\w.-]{1,32}$")
+    user_token: SecretStr
+    channel_id: int
+    guild_id: int | None = None  # DISCORD_GUILD_ID when not given
+    concurrency: int = Field(3, ge=1, le=50)
+    # Added to prompts that set no speed of their own; None leaves the account's own mode.
+    mode: Mode | None = None
+
+
+def _read_accounts(path: Path) -> list[Account]:
+    """A TOML file of [[account]] tables, or JSON: a list, or {"account": [...]}."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    data: Any = tomllib.loads(raw) if path.suffix.lower() == ".toml" else json.loads(raw)
+    entries = data.get("account", data.get("accounts")) if isinstance(data, dict) else data
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("lists no accounts ([[account]] tables, or a JSON list)")
+    accounts = [Account.model_validate(entry) for entry in entries]
+    names = [account.name for account in accounts]
+    if len(set(names)) != len(names):
+        raise ValueError("names an account twice")
+    return accounts
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
@@ -57,6 +104,8 @@ class Settings(BaseSettings):
 
     midjourney_backend: Backend = Backend.DISCORD
     discord_user_token: SecretStr | None = None
+    # A TOML or JSON file of several accounts (a pool); the single-account variables still work.
+    discord_accounts: Path | None = None
     discord_bot_token: SecretStr | None = None
     discord_guild_id: int | None = None
     discord_channel_id: int | None = None
@@ -150,18 +199,42 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("discord_accounts")
+    @classmethod
+    def _accounts_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_accounts(value)  # a bad file stops the start, naming the variable
+        return value
+
     @model_validator(mode="after")
     def _discord_needs_credentials(self) -> Settings:
-        if self.midjourney_backend is Backend.DISCORD:
-            for name in (
-                "discord_user_token",
-                "discord_bot_token",
-                "discord_guild_id",
-                "discord_channel_id",
-            ):
-                if getattr(self, name) is None:
-                    raise ValueError(f"{name.upper()} is required when MIDJOURNEY_BACKEND=discord")
+        if self.midjourney_backend is not Backend.DISCORD:
+            return self
+        if self.discord_accounts is None:
+            required = ["discord_user_token", "discord_bot_token", "discord_guild_id"]
+            required.append("discord_channel_id")
+        else:
+            required = ["discord_bot_token", "discord_guild_id"]
+        for name in required:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name.upper()} is required when MIDJOURNEY_BACKEND=discord")
         return self
+
+    @property
+    def accounts(self) -> list[Account]:
+        """The pool: DISCORD_ACCOUNTS, or the one account of the single-account variables."""
+        if self.discord_accounts is not None:
+            return _read_accounts(self.discord_accounts)
+        assert self.discord_user_token is not None
+        assert self.discord_channel_id is not None
+        return [
+            Account(
+                name="main",
+                user_token=self.discord_user_token,
+                channel_id=self.discord_channel_id,
+                concurrency=self.mj_concurrency,
+            )
+        ]
 
     @property
     def sqlite_path(self) -> Path | None:

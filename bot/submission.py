@@ -75,6 +75,7 @@ async def reserve_job(services: Services, request: Request) -> Job:
         parent_job_id=parent.id if parent else None,
         target_message_id=parent.result_message_id if parent else None,
         target_flags=parent.result_flags if parent else 0,
+        account=parent.account if parent else None,  # its buttons live on that account
         modal_text=request.modal_text,
         request_message_id=request.reply_to,
         status=JobStatus.PREPARING if request.pictures else JobStatus.QUEUED,
@@ -133,13 +134,15 @@ async def launch_job(
         await update_job(session=session, job_id=job.id, status_message_id=status_id)
     if pictures:
         try:
-            await _copy_pictures(services, bot, job, pictures)
+            job = await _copy_pictures(services, bot, job, pictures)
         except (TelegramError, BridgeError):
             _log.warning("picture upload failed", extra={"job_id": job.id}, exc_info=True)
             await _give_up(services, bot, job, status_id, "upload_failed", {})
             return
     try:
-        position = await services.dispatcher.submit(job.id)
+        position = await services.dispatcher.submit(
+            job.id, chat_id=job.chat_id, account=job.account
+        )
     except QueueFull as exc:
         await _give_up(services, bot, job, status_id, "busy", {"limit": exc.limit})
         return
@@ -150,20 +153,23 @@ async def launch_job(
 
 async def _copy_pictures(
     services: Services, bot: Bot, job: Job, pictures: tuple[Picture, ...]
-) -> None:
+) -> Job:
     assert job.id is not None
     changes: dict[str, object] = {"status": JobStatus.QUEUED}
+    # Pictures go to one account's channel, and the job then runs on that account.
+    account = services.dispatcher.pick_account()
+    changes["account"] = account.name
     if job.kind is JobKind.IMAGINE:
         # Image prompts are URLs at the start of the prompt (formats a.7).
-        urls = await to_prompt_urls(bot, services.backend, pictures)
+        urls = await to_prompt_urls(bot, account.backend, pictures)
         changes["prompt"] = " ".join([*urls, job.prompt]).strip()
     else:
-        uploads = await to_uploads(bot, services.backend, pictures)
+        uploads = await to_uploads(bot, account.backend, pictures)
         changes["images"] = [
             {"filename": u.filename, "uploaded_filename": u.uploaded_filename} for u in uploads
         ]
     async with services.db.transaction() as session:
-        await update_job(session=session, job_id=job.id, **changes)
+        return await update_job(session=session, job_id=job.id, **changes)
 
 
 async def _give_up(

@@ -34,7 +34,7 @@ _EN: Final[dict[str, str]] = {
     "usage_imagine": "Tell me what to draw, e.g. /imagine a red fox in the snow --ar 3:2",
     "prompt_too_long": "That prompt is {length} characters long; please keep it under {limit}.",
     "status_sending": "⏳ Sending to Midjourney…",
-    "status_queued": "⏳ Queued — {position} ahead of you.",
+    "status_queued": "⏳ Queued — number {position} in line.",
     "status_waiting": "⏳ Midjourney accepted the job and will start soon…",
     "status_progress": "🎨 Drawing… {percent}%\n{bar}",
     "caption": "{prompt}",
@@ -63,7 +63,7 @@ _EN: Final[dict[str, str]] = {
     "status_paused": "⏸ On hold: Midjourney needs the bot's admin to look at the account. "
     "Your job will start once that is done.",
     "status_resumed": "⏳ Back in the queue…",
-    "admin_paused": "⚠️ Midjourney stopped accepting jobs from the account:\n{reason}\n\n"
+    "admin_paused": "⚠️ Midjourney stopped accepting jobs from the account {account}:\n{reason}\n\n"
     "Fix it in Discord, then send /resume here.",
     "resumed": "▶️ Resumed: queued jobs go to Midjourney again.",
     "not_paused": "Nothing is paused.",
@@ -182,7 +182,7 @@ _ZH: Final[dict[str, str]] = {
     "usage_imagine": "请告诉我要画什么，例如：/imagine 雪地里的一只红狐狸 --ar 3:2",
     "prompt_too_long": "提示词长度为 {length} 个字符，请控制在 {limit} 以内。",
     "status_sending": "⏳ 正在发送给 Midjourney…",
-    "status_queued": "⏳ 排队中——前面还有 {position} 个任务。",
+    "status_queued": "⏳ 排队中——第 {position} 位。",
     "status_waiting": "⏳ Midjourney 已接受任务，即将开始…",
     "status_progress": "🎨 绘制中… {percent}%\n{bar}",
     "caption": "{prompt}",
@@ -207,7 +207,7 @@ _ZH: Final[dict[str, str]] = {
     "paused": "⏸ Midjourney 账号需要管理员处理。在此之前新的任务暂停，请稍后再试。",
     "status_paused": "⏸ 已暂停：Midjourney 账号需要管理员处理，处理完成后任务会自动开始。",
     "status_resumed": "⏳ 已重新排队…",
-    "admin_paused": "⚠️ Midjourney 已停止接受该账号的任务：\n{reason}\n\n"
+    "admin_paused": "⚠️ Midjourney 已停止接受账号 {account} 的任务：\n{reason}\n\n"
     "请在 Discord 中处理，然后在这里发送 /resume。",
     "resumed": "▶️ 已恢复：排队的任务会重新发送给 Midjourney。",
     "not_paused": "当前没有暂停。",

@@ -45,6 +45,9 @@ EN: Final[dict[str, str]] = {
     "allow_done": "✅ Chat {chat_id} may use the bot.",
     "deny_done": "🚫 Chat {chat_id} may no longer use the bot.",
     "stats_queue": "📊 Midjourney: {running} running, {waiting} waiting.",
+    "stats_account": "• {account}: {running}/{concurrency} running, {state}",
+    "stats_healthy": "healthy",
+    "stats_paused": "⏸ {reason}",
     "stats_chat": (
         "{chat}: today {today} ({today_failed} failed) · total {total} ({failed} failed)"
     ),
@@ -85,6 +88,9 @@ ZH: Final[dict[str, str]] = {
     "allow_done": "✅ 聊天 {chat_id} 可以使用机器人了。",
     "deny_done": "🚫 聊天 {chat_id} 已不能使用机器人。",
     "stats_queue": "📊 Midjourney：{running} 个进行中，{waiting} 个等待中。",
+    "stats_account": "• {account}：{running}/{concurrency} 进行中，{state}",
+    "stats_healthy": "正常",
+    "stats_paused": "⏸ {reason}",
     "stats_chat": "{chat}：今天 {today}（失败 {today_failed}）· 总计 {total}（失败 {failed}）",
     "stats_none": "还没有任务。",
 }

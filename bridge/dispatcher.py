@@ -1,8 +1,11 @@
-"""Runs jobs through Midjourney: a waiting queue, MJ_CONCURRENCY slots, correlation, timeouts.
+"""Runs jobs through Midjourney: a fair waiting queue, each account's slots, correlation,
+timeouts, and account health.
 
-Each slot is a worker task that owns one job from submission to its terminal outcome, and
-releases the slot in a `finally`, so no outcome (result, Midjourney error, Discord refusal,
-timeout, crash) can leak a slot.
+Each slot is a worker task of one account that owns one job from submission to its terminal
+outcome, and releases the slot in a `finally`, so no outcome (result, Midjourney error, Discord
+refusal, timeout, crash) can leak a slot. A job goes to any healthy account with a free slot,
+except one that must stay on an account: a button of a message that account posted, or
+pictures uploaded to its channel.
 
 Correlating Midjourney's messages to jobs, most reliable first:
 1. the nonce we sent, echoed on Midjourney's first reply;
@@ -21,9 +24,10 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict, deque
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 
-from bridge.backend import Backend
+from bridge.accounts import Account
 from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, Paused, QueueFull
 from bridge.events import (
     AccountPaused,
@@ -37,8 +41,10 @@ from bridge.events import (
     JobStarted,
     JobSucceeded,
 )
+from bridge.fair_queue import FairQueue
 from bridge.interactions import Interaction, Upload, new_nonce
 from bridge.messages import (
+    Button,
     Completed,
     Deleted,
     Failed,
@@ -52,7 +58,7 @@ from bridge.messages import (
 from bridge.parser import parse
 from storage.buttons import expire_message_buttons
 from storage.db import Database
-from storage.jobs import get_job, unfinished_jobs, update_job
+from storage.jobs import get_job, set_job, set_job_unless_finished, unfinished_jobs, update_job
 from storage.models import Job, JobKind, JobStatus
 from storage.quota import charge, refund
 from storage.state import get_state, set_state
@@ -63,8 +69,18 @@ _URL = re.compile(r"<?https?://\S+>?")
 _PARAM = re.compile(r"--\w+(?:\s+[^-\s]\S*)*")
 _SPACE = re.compile(r"\s+")
 _FINISHED_MEMORY = 5000
-_PAUSED = "paused"
 _HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
+_BUTTON_FIELDS = tuple(f.name for f in fields(Button))
+
+
+def _button_json(button: Button) -> dict[str, object]:
+    # dataclasses.asdict deep-copies every field of these flat records of strings and ints:
+    # 3 % of the dispatcher's work per job on a busy gateway (bench.micro gateway).
+    return {name: getattr(button, name) for name in _BUTTON_FIELDS}
+
+
+def _paused_key(account: Account) -> str:
+    return f"paused:{account.name}"
 
 
 def prompt_key(prompt: str) -> str:
@@ -82,6 +98,7 @@ class _Run:
     prompt_key: str
     target_message_id: str | None
     custom_id: str | None
+    account: Account
     nonce: str | None = None
     # A button that opens a modal, then the modal's submit: each is an interaction of its own.
     interaction_ids: list[str] = field(default_factory=list)
@@ -89,6 +106,8 @@ class _Run:
     outcome: Completed | Failed | Failure | None = None
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
     resend: bool = False  # adopted after a restart with no trace at Midjourney
+    # (progress message id, interaction id) last written with RUNNING: what a restart needs.
+    stored: tuple[str, str | None] | None = None
     news: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -97,19 +116,21 @@ class Dispatcher:
         self,
         *,
         db: Database,
-        backend: Backend,
-        concurrency: int,
+        accounts: Sequence[Account],
         queue_limit: int,
         job_timeout: float,
     ) -> None:
+        if not accounts:
+            raise ValueError("at least one account is needed")
         self.db = db
-        self.backend = backend
-        self.concurrency = concurrency
+        self.accounts = {account.name: account for account in accounts}
         self.queue_limit = queue_limit
         self.job_timeout = job_timeout
         self._listeners: list[JobListener] = []
-        self._waiting: deque[int] = deque()
-        self._adopted: deque[int] = deque()  # in flight before a restart: wait, don't resend
+        self._waiting = FairQueue()
+        self._pinned: dict[int, str] = {}  # waiting job -> the account it must run on
+        # In flight before a restart, by account: wait for them, don't send them again.
+        self._adopted: dict[str, deque[int]] = {name: deque() for name in self.accounts}
         self._ready = asyncio.Condition()
         self._running: dict[int, _Run] = {}
         self._by_nonce: dict[str, _Run] = {}
@@ -121,7 +142,6 @@ class Dispatcher:
         self._finished_ids: OrderedDict[str, bool] = OrderedDict()
         self._workers: set[asyncio.Task[None]] = set()
         self._started = False
-        self.paused: str | None = None  # why the account needs attention, while it does
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -130,14 +150,16 @@ class Dispatcher:
         self._listeners.append(listener)
 
     async def start(self) -> None:
-        await self.backend.start(self.on_mj_event)
-        async with self.db.transaction() as session:
-            self.paused = await get_state(session=session, key=_PAUSED)
+        for account in self.accounts.values():
+            await account.backend.start(self.on_mj_event)
+            async with self.db.transaction() as session:
+                account.paused = await get_state(session=session, key=_paused_key(account))
         await self._reload()
         self._started = True
-        for n in range(self.concurrency):
-            task = asyncio.create_task(self._work(), name=f"mj-slot-{n}")
-            self._workers.add(task)
+        for account in self.accounts.values():
+            for n in range(account.concurrency):
+                name = f"mj-{account.name}-{n}"
+                self._workers.add(asyncio.create_task(self._work(account), name=name))
 
     async def aclose(self) -> None:
         """Stop the workers; jobs in flight stay in the database for the next start."""
@@ -146,7 +168,8 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers.clear()
-        await self.backend.aclose()
+        for account in self.accounts.values():
+            await account.backend.aclose()
 
     async def __aenter__(self) -> Dispatcher:
         await self.start()
@@ -158,29 +181,41 @@ class Dispatcher:
     async def _reload(self) -> None:
         async with self.db.transaction() as session:
             jobs = await unfinished_jobs(session=session)
-        interrupted = []
+        interrupted: list[int] = []
+        gone: list[int] = []
         for job in jobs:
             assert job.id is not None
             if job.status is JobStatus.PREPARING:
                 interrupted.append(job.id)  # its pictures never reached Discord
             elif job.status is JobStatus.QUEUED:
-                self._waiting.append(job.id)
+                if job.account is not None:
+                    self._pinned[job.id] = job.account
+                self._waiting.append(job.chat_id, job.id)
             else:
-                self._track(job)  # now, so the history below can find it
-                self._adopted.append(job.id)
+                # Rows from before the pool name no account: they ran on the first one.
+                account = self.accounts.get(job.account or self._first.name)
+                if account is None:
+                    gone.append(job.id)
+                    continue
+                self._track(job, account)  # now, so the history below can find it
+                self._adopted[account.name].append(job.id)
         for job_id in interrupted:
             await self._fail(job_id, Failure.LOST, "interrupted while uploading pictures")
+        for job_id in gone:
+            await self._fail(job_id, Failure.LOST, "its account is no longer configured")
         if jobs:
-            counts = {"queued": len(self._waiting), "adopted": len(self._adopted)}
-            _log.info("reloaded jobs", extra=counts)
-        await self._catch_up()
+            adopted = sum(len(queue) for queue in self._adopted.values())
+            _log.info("reloaded jobs", extra={"queued": len(self._waiting), "adopted": adopted})
+        for account in self.accounts.values():
+            await self._catch_up(account)
 
-    async def _catch_up(self) -> None:
+    async def _catch_up(self, account: Account) -> None:
         """Read what Midjourney posted while we were away, for the jobs that were in flight."""
-        if not self._running:
+        runs = [run for run in self._running.values() if run.account is account]
+        if not runs:
             return
         try:
-            history = await self.backend.history(limit=_HISTORY)
+            history = await account.backend.history(limit=_HISTORY)
         except BridgeError:
             _log.warning("channel history unavailable; waiting for new messages", exc_info=True)
             return
@@ -189,11 +224,27 @@ class Dispatcher:
             if event is not None:
                 # No guessing by prompt here: an old result of another job must not be taken.
                 await self.on_mj_event(event, guess=False)
-        for run in self._running.values():
+        for run in runs:
             if run.outcome is None and not run.message_ids and not run.interaction_ids:
                 run.resend = True
 
     # -- submitting ----------------------------------------------------------------------------
+
+    @property
+    def _first(self) -> Account:
+        return next(iter(self.accounts.values()))
+
+    @property
+    def concurrency(self) -> int:
+        return sum(account.concurrency for account in self.accounts.values())
+
+    @property
+    def paused(self) -> str | None:
+        """Why nothing can be sent, when every account needs attention; else None."""
+        reasons = [account.paused for account in self.accounts.values()]
+        if any(reason is None for reason in reasons):
+            return None
+        return "; ".join(str(reason) for reason in reasons)
 
     @property
     def in_flight(self) -> int:
@@ -201,7 +252,16 @@ class Dispatcher:
 
     @property
     def waiting(self) -> int:
-        return len(self._waiting) + len(self._adopted)
+        return len(self._waiting) + sum(len(queue) for queue in self._adopted.values())
+
+    def pick_account(self) -> Account:
+        """Where new work goes now: the healthy account with the most free slots."""
+        healthy = [account for account in self.accounts.values() if account.healthy]
+        return max(healthy or self.accounts.values(), key=lambda account: account.free)
+
+    async def fetch(self, url: str, account: str | None = None) -> bytes:
+        """Download a result image (through its account when known: CDN links are signed)."""
+        return await self.accounts.get(account or "", self._first).backend.fetch(url)
 
     def position(self, job_id: int) -> int | None:
         """1-based place in the waiting queue, None once the job holds a slot."""
@@ -214,35 +274,52 @@ class Dispatcher:
         """Raise QueueFull (or Paused) before a caller spends quota on a job that cannot run."""
         if not self._started:
             raise NotRunning("the dispatcher is not running")
-        if self.paused is not None:
-            raise Paused(self.paused)
-        free_slots = self.concurrency - len(self._running)
+        if (reason := self.paused) is not None:
+            raise Paused(reason)
+        free_slots = sum(account.free for account in self.accounts.values())
         if len(self._waiting) - free_slots >= self.queue_limit:
             raise QueueFull(self.queue_limit)
 
-    async def submit(self, job_id: int) -> int:
-        """Queue a stored job; return its position (0 when a slot is free right now)."""
+    async def submit(self, job_id: int, *, chat_id: int, account: str | None = None) -> int:
+        """Queue a stored job, on `account` only if given; return its position (0 when a slot
+        is free right now)."""
         self.check_capacity()
         async with self._ready:
-            self._waiting.append(job_id)
-            position = max(0, len(self._waiting) - (self.concurrency - len(self._running)))
-            self._ready.notify()
+            if account is not None:
+                self._pinned[job_id] = account
+            self._waiting.append(chat_id, job_id)
+            if account is None:
+                free_slots = sum(a.free for a in self.accounts.values())
+            else:
+                free_slots = self.accounts[account].free if account in self.accounts else 0
+            position = max(0, self._waiting.index(job_id) + 1 - free_slots)
+            # Every worker looks: the one woken alone might belong to the wrong account.
+            self._ready.notify_all()
         await self._emit(JobQueued(job_id, position))
         return position
 
     # -- slots -----------------------------------------------------------------------------
 
-    async def _work(self) -> None:
+    async def _work(self, account: Account) -> None:
+        adopted_jobs = self._adopted[account.name]
+
+        def runnable(job_id: int) -> bool:
+            return self._pinned.get(job_id, account.name) == account.name
+
         while True:
             async with self._ready:
                 # Adopted jobs are at Midjourney already; new ones wait out a pause.
                 await self._ready.wait_for(
-                    lambda: bool(self._adopted or (self._waiting and self.paused is None))
+                    lambda: bool(adopted_jobs)
+                    or (account.healthy and self._waiting.has(runnable))
                 )
-                adopted = bool(self._adopted)
-                job_id = self._adopted.popleft() if adopted else self._waiting.popleft()
+                adopted = bool(adopted_jobs)
+                job_id = adopted_jobs.popleft() if adopted else self._waiting.pop_first(runnable)
+                assert job_id is not None
+                self._pinned.pop(job_id, None)
+                account.running += 1
             try:
-                run = await (self._adopt(job_id) if adopted else self._launch(job_id))
+                run = await (self._adopt(job_id) if adopted else self._launch(job_id, account))
                 if run is not None:
                     await self._await_outcome(run)
             except asyncio.CancelledError:
@@ -251,12 +328,14 @@ class Dispatcher:
                 _log.exception("job crashed", extra={"job_id": job_id})
                 await self._fail(job_id, Failure.INTERNAL, type(exc).__name__)
             finally:
+                account.running -= 1
                 self._release(job_id)
 
-    def _track(self, job: Job) -> _Run:
+    def _track(self, job: Job, account: Account) -> _Run:
         assert job.id is not None
         run = _Run(
             job_id=job.id,
+            account=account,
             kind=job.kind,
             prompt_key=prompt_key(job.prompt),
             target_message_id=job.target_message_id,
@@ -264,6 +343,8 @@ class Dispatcher:
             nonce=job.nonce,
         )
         self._running[job.id] = run
+        if job.status is JobStatus.RUNNING and job.progress_message_id:
+            run.stored = (job.progress_message_id, job.interaction_id)
         if run.nonce:
             self._by_nonce[run.nonce] = run
         if job.interaction_id:
@@ -290,21 +371,23 @@ class Dispatcher:
         while len(self._finished_ids) > _FINISHED_MEMORY:
             self._finished_ids.popitem(last=False)
 
-    async def _launch(self, job_id: int) -> _Run | None:
+    async def _launch(self, job_id: int, account: Account) -> _Run | None:
         nonce = new_nonce()
         async with self.db.transaction() as session:
             job = await get_job(session=session, job_id=job_id)
             if job is None or job.status is not JobStatus.QUEUED:
                 return None
-            job = await update_job(
-                session=session, job_id=job_id, status=JobStatus.SUBMITTED, nonce=nonce
-            )
+            changes: dict[str, object] = {"status": JobStatus.SUBMITTED, "nonce": nonce}
+            changes["account"] = account.name
+            if job.kind is JobKind.IMAGINE:
+                changes["prompt"] = account.with_mode(job.prompt)
+            job = await update_job(session=session, job_id=job_id, **changes)
         # Track before sending: Midjourney's first reply can beat the HTTP response.
-        run = self._track(job)
+        run = self._track(job, account)
         await self._emit(JobStarted(job_id))
         interaction = self._interaction(job)
         try:
-            await self.backend.submit(interaction)
+            await account.backend.submit(interaction)
         except DiscordHTTPError as exc:
             await self._fail(job_id, Failure.DISCORD_REJECTED, exc.message)
             return None
@@ -336,7 +419,7 @@ class Dispatcher:
             job = await get_job(session=session, job_id=job_id)
         assert job is not None
         try:
-            await self.backend.submit(self._interaction(job))
+            await run.account.backend.submit(self._interaction(job))
         except BridgeError as exc:
             await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
             return None
@@ -364,7 +447,8 @@ class Dispatcher:
         elif isinstance(run.outcome, Failed):
             await self._fail(run.job_id, run.outcome.kind.value, run.outcome.reason)
             if run.outcome.kind.needs_account_action:
-                await self.pause(f"{run.outcome.title}: {run.outcome.reason}".strip(": "))
+                reason = f"{run.outcome.title}: {run.outcome.reason}".strip(": ")
+                await self.pause(reason, run.account.name)
         else:
             await self._fail(run.job_id, run.outcome, "")
 
@@ -382,7 +466,7 @@ class Dispatcher:
             fields=tuple((field_id, text) for field_id in modal.field_ids[:1]),
         )
         try:
-            await self.backend.submit(interaction)
+            await run.account.backend.submit(interaction)
         except BridgeError as exc:
             _log.warning("modal submit refused", extra={"job_id": run.job_id, "error": str(exc)})
             run.outcome = Failure.DISCORD_REJECTED
@@ -395,25 +479,34 @@ class Dispatcher:
 
     # -- account health ------------------------------------------------------------------------
 
-    async def pause(self, reason: str) -> None:
-        """Stop sending jobs until `resume()`: the account needs a person (captcha, plan...)."""
-        if self.paused is not None:
-            return
-        self.paused = reason
-        async with self.db.transaction() as session:
-            await set_state(session=session, key=_PAUSED, value=reason)
-        _log.warning("Midjourney account paused", extra={"reason": reason})
-        await self._emit(AccountPaused(reason, tuple(self._waiting)))
+    async def pause(self, reason: str, account: str | None = None) -> None:
+        """Send nothing more on `account` (or every account) until `resume()`: Midjourney
+        wants a person to look at it (captcha, plan...). The other accounts go on."""
+        for name in [account] if account is not None else list(self.accounts):
+            target = self.accounts[name]
+            if target.paused is not None:
+                continue
+            target.paused = reason
+            async with self.db.transaction() as session:
+                await set_state(session=session, key=_paused_key(target), value=reason)
+            _log.warning("Midjourney account paused", extra={"account": name, "reason": reason})
+            # Held: what only this account may run, or everything when no account is left.
+            everything = self.paused is not None
+            held = tuple(j for j in self._waiting if everything or self._pinned.get(j) == name)
+            await self._emit(AccountPaused(reason, held, name))
 
     async def resume(self) -> None:
-        if self.paused is None:
+        """Every paused account takes jobs again."""
+        paused = [account for account in self.accounts.values() if account.paused is not None]
+        if not paused:
             return
-        self.paused = None
-        async with self.db.transaction() as session:
-            await set_state(session=session, key=_PAUSED, value=None)
+        for account in paused:
+            account.paused = None
+            async with self.db.transaction() as session:
+                await set_state(session=session, key=_paused_key(account), value=None)
         async with self._ready:
             self._ready.notify_all()
-        _log.info("Midjourney account resumed")
+        _log.info("Midjourney accounts resumed", extra={"accounts": len(paused)})
         await self._emit(AccountResumed(tuple(self._waiting)))
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -421,7 +514,7 @@ class Dispatcher:
     async def _succeed(self, job_id: int, result: Completed) -> None:
         image = result.image
         async with self.db.transaction() as session:
-            await update_job(
+            await set_job(
                 session=session,
                 job_id=job_id,
                 status=JobStatus.SUCCEEDED,
@@ -432,7 +525,7 @@ class Dispatcher:
                 result_url=image.url if image else None,
                 result_filename=image.filename if image else None,
                 result_kind=result.kind.value,
-                buttons=[asdict(button) for button in result.buttons],
+                buttons=[_button_json(button) for button in result.buttons],
                 texts=list(result.texts),
             )
             await charge(session=session, job_id=job_id)
@@ -486,15 +579,29 @@ class Dispatcher:
             run.outcome = event
         elif isinstance(event, Progress | Started):
             percent = event.percent if isinstance(event, Progress) else None
-            async with self.db.transaction() as session:
-                await update_job(
-                    session=session,
-                    job_id=run.job_id,
-                    status=JobStatus.RUNNING,
-                    progress=percent,
-                    progress_message_id=event.ref.message_id,
-                    interaction_id=run.interaction_ids[-1] if run.interaction_ids else None,
-                )
+            interaction_id = run.interaction_ids[-1] if run.interaction_ids else None
+            stored = (event.ref.message_id, interaction_id)
+            # Written only when what a restart needs changes (status, and the ids that match
+            # Midjourney's later messages), not for every percentage: the percentage goes to
+            # the status message through the event, and a transaction per progress message was
+            # most of the dispatcher's work on a busy gateway.
+            if run.stored != stored:
+                # Claimed before the write: the next messages of this job may be handled
+                # while it waits for the database, and need not write the same again.
+                before, run.stored = run.stored, stored
+                try:
+                    async with self.db.transaction() as session:
+                        await set_job_unless_finished(
+                            session=session,
+                            job_id=run.job_id,
+                            status=JobStatus.RUNNING,
+                            progress=percent,
+                            progress_message_id=event.ref.message_id,
+                            interaction_id=interaction_id,
+                        )
+                except BaseException:
+                    run.stored = before
+                    raise
             await self._emit(JobProgress(run.job_id, percent))
         run.news.set()
 
@@ -528,7 +635,12 @@ class Dispatcher:
         return None
 
     def _guess(self, event: Completed | Failed) -> _Run | None:
-        open_runs = [run for run in self._running.values() if run.outcome is None]
+        channel = event.ref.channel_id
+        open_runs = [
+            run
+            for run in self._running.values()
+            if run.outcome is None and run.account.channel_id in (None, channel)
+        ]
         candidates: list[_Run] = []
         reference = event.ref.reference_id
         if reference:

@@ -52,10 +52,11 @@ class JobFailed:
 
 @dataclass(frozen=True, slots=True)
 class AccountPaused:
-    """Midjourney needs a person to act on the account; no job is sent until /resume."""
+    """Midjourney needs a person to act on an account; it gets no job until /resume."""
 
     reason: str
     held: tuple[int, ...]  # jobs that were waiting and now wait for the resume
+    account: str  # the account's name in the pool ("main" with one account)
 
 
 @dataclass(frozen=True, slots=True)

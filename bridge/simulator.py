@@ -242,6 +242,8 @@ class MidjourneyModel:
     interactions: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    max_in_flight_by_channel: dict[str, int] = field(default_factory=dict)
+    _in_flight_by_channel: dict[str, int] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     _prompts: dict[str, str] = field(default_factory=dict)  # job hash -> prompt
     _modals: dict[str, _Kind] = field(default_factory=dict)  # open form's interaction -> kind
@@ -256,12 +258,18 @@ class MidjourneyModel:
         if payload["nonce"] in self._nonces:
             return  # Discord drops an interaction whose nonce it has seen (formats a.8)
         self._nonces.add(payload["nonce"])
+        channel = str(payload.get("channel_id"))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._in_flight_by_channel[channel] = self._in_flight_by_channel.get(channel, 0) + 1
+        self.max_in_flight_by_channel[channel] = max(
+            self.max_in_flight_by_channel.get(channel, 0), self._in_flight_by_channel[channel]
+        )
         try:
             await self._answer(payload, discord)
         finally:
             self.in_flight -= 1
+            self._in_flight_by_channel[channel] -= 1
 
     async def _answer(self, payload: dict[str, Any], discord: Channel) -> None:
         nonce = str(payload["nonce"])

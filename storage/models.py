@@ -77,6 +77,9 @@ class Job(SQLModel, table=True):
     # describe/blend: the uploaded pictures, as {"filename", "uploaded_filename"} dicts
     images: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     cost: int = 1
+    # The pool account that runs it (named in DISCORD_ACCOUNTS); a button's job must run on
+    # the account that owns the Discord message, so actions inherit it. None: any account.
+    account: str | None = None
 
     # Telegram side
     request_message_id: int | None = None  # replied to by the result

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
+from sqlalchemy import Table, bindparam, func, update
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import lock_chat_quota
@@ -61,11 +61,20 @@ async def reserve(
     return entry
 
 
+_QUOTA: Table = QuotaEntry.__table__  # type: ignore[assignment]
+# Built once, on the table rather than the model: every finished job runs it, and SQLAlchemy's
+# ORM-enabled UPDATE (which would also refresh loaded entries: none are kept) costs more than
+# the UPDATE itself.
+_SETTLE = (
+    update(_QUOTA)
+    .where(_QUOTA.c.job_id == bindparam("q_job_id"), _QUOTA.c.state == QuotaState.RESERVED)
+    .values(state=bindparam("q_state"), settled_at=bindparam("q_at"))
+)
+
+
 async def _settle(session: AsyncSession, job_id: int, state: QuotaState) -> bool:
     result = await session.exec(  # type: ignore[call-overload]
-        update(QuotaEntry)
-        .where(col(QuotaEntry.job_id) == job_id, col(QuotaEntry.state) == QuotaState.RESERVED)
-        .values(state=state, settled_at=utcnow())
+        _SETTLE, params={"q_job_id": job_id, "q_state": state, "q_at": utcnow()}
     )
     return bool(result.rowcount)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.accounts import Account
 from bridge.dispatcher import Dispatcher, prompt_key
 from bridge.errors import QueueFull
 from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
@@ -77,8 +78,7 @@ def dispatcher(db: Database, model: MidjourneyModel, **limits: float) -> Dispatc
     options = {"concurrency": 2, "queue_limit": 10, "job_timeout": 5.0, **limits}
     return Dispatcher(
         db=db,
-        backend=SimulatorBackend(model),
-        concurrency=int(options["concurrency"]),
+        accounts=[Account("main", SimulatorBackend(model), int(options["concurrency"]))],
         queue_limit=int(options["queue_limit"]),
         job_timeout=options["job_timeout"],
     )
@@ -93,8 +93,8 @@ async def test_success_charges_and_failure_refunds(db: Database) -> None:
         mj.subscribe(recorder)
         good = await add_job(db, prompt="a calm lake")
         bad = await add_job(db, prompt="something nsfw")
-        await mj.submit(good)
-        await mj.submit(bad)
+        await mj.submit(good, chat_id=1)
+        await mj.submit(bad, chat_id=1)
         finished = await recorder.finished(2)
         assert mj.in_flight == 0
     by_job = {e.job_id: e for e in finished}
@@ -116,8 +116,8 @@ async def test_a_refused_interaction_fails_at_once_and_frees_the_slot(db: Databa
             db, kind=JobKind.ACTION, prompt="p", custom_id="MJ::JOB::x", target_message_id="999"
         )
         fresh = await add_job(db, prompt="after the refusal")
-        await mj.submit(stale)
-        await mj.submit(fresh)
+        await mj.submit(stale, chat_id=1)
+        await mj.submit(fresh, chat_id=1)
         finished = await recorder.finished(2)
     by_job = {e.job_id: e for e in finished}
     assert isinstance(by_job[stale], JobFailed)
@@ -131,12 +131,12 @@ async def test_the_waiting_queue_is_bounded(db: Database) -> None:
     model = MidjourneyModel(step_delay=0.001, image_size=64, hang_words={"hang"})
     async with dispatcher(db, model, concurrency=1, queue_limit=2) as mj:
         first = await add_job(db, prompt="hang on")
-        assert await mj.submit(first) == 0
+        assert await mj.submit(first, chat_id=1) == 0
         await asyncio.sleep(0.05)  # let the slot take it
-        assert await mj.submit(await add_job(db, prompt="hang 2")) == 1
-        assert await mj.submit(await add_job(db, prompt="hang 3")) == 2
+        assert await mj.submit(await add_job(db, prompt="hang 2"), chat_id=1) == 1
+        assert await mj.submit(await add_job(db, prompt="hang 3"), chat_id=1) == 2
         with pytest.raises(QueueFull):
-            await mj.submit(await add_job(db, prompt="one too many"))
+            await mj.submit(await add_job(db, prompt="one too many"), chat_id=1)
         assert (mj.in_flight, mj.waiting) == (1, 2)
 
 
@@ -147,7 +147,7 @@ async def test_jobs_in_flight_at_a_restart_are_adopted_and_finish(db: Database) 
     first.subscribe(recorder)
     await first.start()
     job_id = await add_job(db, prompt="a slow bridge")
-    await first.submit(job_id)
+    await first.submit(job_id, chat_id=1)
     await recorder.until(JobProgress)  # Midjourney's "Waiting to start" has been seen
     # The bot dies (its slot tasks vanish); Midjourney carries on, and its messages go to
     # whichever instance starts next.
@@ -159,8 +159,9 @@ async def test_jobs_in_flight_at_a_restart_are_adopted_and_finish(db: Database) 
     assert job is not None
     assert job.status is JobStatus.RUNNING
 
+    backend = first.accounts["main"].backend
     second = Dispatcher(
-        db=db, backend=first.backend, concurrency=1, queue_limit=5, job_timeout=5.0
+        db=db, accounts=[Account("main", backend, 1)], queue_limit=5, job_timeout=5.0
     )
     second.subscribe(recorder)
     await second.start()

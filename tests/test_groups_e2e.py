@@ -457,6 +457,7 @@ async def test_stats_for_operators_only(
     [reply] = await tg.wait_for("sendMessage", lambda c: c.chat_id == OPERATOR)
     assert reply.params["text"].splitlines() == [
         text("en", "stats_queue", running=0, waiting=0),
+        "• main: 0/3 running, healthy",
         "Glassblowers (-3101): today 2 (1 failed) · total 2 (1 failed)",
     ]
 

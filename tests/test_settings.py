@@ -116,3 +116,33 @@ def test_every_variable_is_documented() -> None:
         variable = name.upper()
         assert variable in example, f"{variable} is missing from .env.example"
         assert f"`{variable}" in readme, f"{variable} is missing from the README"
+
+
+def test_an_accounts_file_replaces_the_single_account_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", "bot")
+    monkeypatch.setenv("DISCORD_GUILD_ID", "5")
+    pool = tmp_path / "accounts.json"
+    pool.write_text(
+        '[{"name": "a", "user_token": "ua", "channel_id": 1},'
+        ' {"name": "b", "user_token": "ub", "channel_id": 2, "concurrency": 1, "mode": "relax"}]'
+    )
+    monkeypatch.setenv("DISCORD_ACCOUNTS", str(pool))
+    accounts = load_settings(_env_file=None).accounts
+    assert [(a.name, a.channel_id, a.concurrency) for a in accounts] == [("a", 1, 3), ("b", 2, 1)]
+    assert accounts[1].mode is not None
+    assert accounts[1].mode.value == "relax"
+
+    pool.write_text('[{"name": "a", "user_token": "ua", "channel_id": 1, "colour": "red"}]')
+    with pytest.raises(SettingsError, match="DISCORD_ACCOUNTS is invalid"):
+        load_settings(_env_file=None)
+    pool.write_text('[{"name": "a", "user_token": "u", "channel_id": 1},'
+                    ' {"name": "a", "user_token": "v", "channel_id": 2}]')
+    with pytest.raises(SettingsError, match="names an account twice"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("DISCORD_ACCOUNTS", str(tmp_path / "missing.toml"))
+    with pytest.raises(SettingsError, match="cannot be read"):
+        load_settings(_env_file=None)

@@ -60,7 +60,7 @@ async def test_progress_edits_are_throttled_per_chat(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
     interval = 0.2
-    model = MidjourneyModel(step_delay=0.02, steps=tuple(range(5, 100, 5)), image_size=128)
+    model = MidjourneyModel(step_delay=0.04, steps=tuple(range(5, 100, 5)), image_size=128)
     await start_bot(make_settings(progress_edit_interval_s=interval), SimulatorBackend(model))
     ann = tg.user(64)
     chat = tg.private_chat(ann)
@@ -71,7 +71,7 @@ async def test_progress_edits_are_throttled_per_chat(
     edits = [c for c in tg.calls_of("editMessageText") if "%" in c.params["text"]]
     assert len(edits) >= 2
     gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
-    # 19 progress steps per job arrived in ~0.4 s; Telegram saw one edit per interval at most.
+    # 19 progress steps per job arrived in ~0.8 s; Telegram saw one edit per interval at most.
     assert min(gaps) >= interval * 0.9
     assert len(edits) < 19
 

@@ -275,6 +275,22 @@ async def stats(update: Update, context: BotContext) -> None:
         rows = await chat_stats(session=session, day=window.day)
     dispatcher = services.dispatcher
     lines = [text(lang, "stats_queue", running=dispatcher.in_flight, waiting=dispatcher.waiting)]
+    for account in dispatcher.accounts.values():
+        state = (
+            text(lang, "stats_healthy")
+            if account.paused is None
+            else text(lang, "stats_paused", reason=account.paused)
+        )
+        lines.append(
+            text(
+                lang,
+                "stats_account",
+                account=account.name,
+                running=account.running,
+                concurrency=account.concurrency,
+                state=state,
+            )
+        )
     for row in rows:
         label = f"{row.title} ({row.chat_id})" if row.title else str(row.chat_id)
         lines.append(

@@ -202,6 +202,7 @@ class FakeDiscord:
     ) -> None:
         self.bot_token = bot_token
         self.user_token = user_token
+        self.user_tokens = {user_token}  # more accounts: add_user
         self.guild_id = guild_id
         self.channel_id = channel_id
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -654,8 +655,14 @@ class FakeDiscord:
         await self._notify()
         return session
 
+    def add_user(self, token: str) -> None:
+        """Another Midjourney-subscribed account (an account pool)."""
+        self.user_tokens.add(token)
+
     def _kind_of(self, token: str) -> Kind | None:
-        return {self.bot_token: "bot", self.user_token: "user"}.get(token)
+        if token == self.bot_token:
+            return "bot"
+        return "user" if token in self.user_tokens else None
 
     async def _notify(self) -> None:
         async with self._changed:
