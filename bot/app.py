@@ -160,6 +160,8 @@ async def run(
             accounts=accounts,
             queue_limit=settings.mj_queue_limit,
             job_timeout=settings.mj_job_timeout_s,
+            instance=settings.instance_name,
+            lease_s=settings.job_lease_s,
         )
         application = build_application(settings)
         limiter = application.bot.rate_limiter
@@ -188,8 +190,9 @@ async def run(
             await dispatcher.start()
             try:
                 await application.start()
-                await _receive_updates(application, settings, poll_timeout)
-                await delivery.resume()
+                if settings.telegram_receive_updates:
+                    await _receive_updates(application, settings, poll_timeout)
+                await delivery.resume(owner=settings.instance_name)
                 _log.info("bot running", extra={"backend": settings.midjourney_backend.value})
                 await stop.wait()
             finally:

@@ -145,10 +145,11 @@ class Delivery:
             except TelegramError:
                 _log.info("held job's status not updated", extra={"job_id": job_id})
 
-    async def resume(self) -> None:
-        """Deliver what finished while nobody was there to send it (e.g. before a restart)."""
+    async def resume(self, owner: str) -> None:
+        """Deliver what finished while nobody was there to send it (e.g. before a restart);
+        only this process's jobs: others deliver their own."""
         async with self._db.transaction() as session:
-            jobs = await undelivered_jobs(session=session)
+            jobs = await undelivered_jobs(session=session, owner=owner)
         for job in jobs:
             assert job.id is not None
             self._spawn(job.id)

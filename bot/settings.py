@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import tomllib
 from datetime import tzinfo
 from enum import StrEnum
@@ -133,6 +134,13 @@ class Settings(BaseSettings):
     banned_words_file: Path | None = None
     # Telegram's flood limits scaled by this factor (1 = Telegram's published numbers).
     telegram_chat_rate: float = Field(1.0, gt=0)
+    # Several processes on one database: each needs its own name (default: the host name);
+    # a job whose process stopped renewing its lease for this long is taken over by another.
+    instance_name: str = Field(default_factory=socket.gethostname, pattern=r"^[\w.-]{1,64}$")
+    job_lease_s: float = Field(60.0, gt=0)
+    # false: a worker process that runs and delivers jobs but leaves Telegram's updates to
+    # another process (only one may long-poll a bot token).
+    telegram_receive_updates: bool = True
     # The quota day ends at midnight in this zone ("UTC", "Asia/Shanghai"...).
     quota_timezone: str = "UTC"
     # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1.

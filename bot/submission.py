@@ -80,6 +80,7 @@ async def reserve_job(services: Services, request: Request) -> Job:
         request_message_id=request.reply_to,
         status=JobStatus.PREPARING if request.pictures else JobStatus.QUEUED,
         cost=settings.cost_of(request.kind),
+        **services.dispatcher.ownership(),  # this process runs and delivers it
     )
     try:
         async with services.db.transaction() as session:

@@ -27,6 +27,8 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
+from sqlalchemy.exc import IntegrityError
+
 from bridge.accounts import Account
 from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, Paused, QueueFull
 from bridge.events import (
@@ -58,7 +60,8 @@ from bridge.messages import (
 from bridge.parser import parse
 from storage.buttons import expire_message_buttons
 from storage.db import Database
-from storage.jobs import get_job, set_job, set_job_unless_finished, unfinished_jobs, update_job
+from storage.jobs import get_job, set_job, set_job_unless_finished, update_job
+from storage.leases import claim_jobs, lease, renew_leases
 from storage.models import Job, JobKind, JobStatus
 from storage.quota import charge, refund
 from storage.state import get_state, set_state
@@ -119,12 +122,16 @@ class Dispatcher:
         accounts: Sequence[Account],
         queue_limit: int,
         job_timeout: float,
+        instance: str = "main",
+        lease_s: float = 60.0,
     ) -> None:
         if not accounts:
             raise ValueError("at least one account is needed")
         self.db = db
         self.accounts = {account.name: account for account in accounts}
         self.queue_limit = queue_limit
+        self.instance = instance  # owns the jobs this process creates (storage/leases.py)
+        self.lease_s = lease_s
         self.job_timeout = job_timeout
         self._listeners: list[JobListener] = []
         self._waiting = FairQueue()
@@ -141,6 +148,7 @@ class Dispatcher:
         # The value tells a result (True) from a progress message or interaction (False).
         self._finished_ids: OrderedDict[str, bool] = OrderedDict()
         self._workers: set[asyncio.Task[None]] = set()
+        self._keeper: asyncio.Task[None] | None = None
         self._started = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -154,20 +162,28 @@ class Dispatcher:
             await account.backend.start(self.on_mj_event)
             async with self.db.transaction() as session:
                 account.paused = await get_state(session=session, key=_paused_key(account))
-        await self._reload()
+        async with self.db.transaction() as session:
+            jobs = await claim_jobs(
+                session=session, owner=self.instance, lease_s=self.lease_s, mine=True
+            )
+        # Finished but undelivered ones are the delivery's, at its own start.
+        await self._take([job for job in jobs if not job.status.finished])
         self._started = True
         for account in self.accounts.values():
             for n in range(account.concurrency):
                 name = f"mj-{account.name}-{n}"
                 self._workers.add(asyncio.create_task(self._work(account), name=name))
+        self._keeper = asyncio.create_task(self._keep_leases(), name="mj-leases")
 
     async def aclose(self) -> None:
         """Stop the workers; jobs in flight stay in the database for the next start."""
         self._started = False
-        for task in self._workers:
+        tasks = [*self._workers, *([self._keeper] if self._keeper else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._workers.clear()
+        self._keeper = None
         for account in self.accounts.values():
             await account.backend.aclose()
 
@@ -178,42 +194,74 @@ class Dispatcher:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _reload(self) -> None:
-        async with self.db.transaction() as session:
-            jobs = await unfinished_jobs(session=session)
+    def ownership(self) -> dict[str, object]:
+        """The columns that make a new job this process's (its creator runs and delivers it)."""
+        return {"owner": self.instance, "lease_until": lease(self.lease_s)}
+
+    async def _keep_leases(self) -> None:
+        """Renew our jobs' leases; take over the jobs of a process that stopped renewing."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                async with self.db.transaction() as session:
+                    await renew_leases(session=session, owner=self.instance, lease_s=self.lease_s)
+                    jobs = await claim_jobs(
+                        session=session, owner=self.instance, lease_s=self.lease_s, mine=False
+                    )
+                if jobs:
+                    _log.warning("took over jobs of a stopped process", extra={"n": len(jobs)})
+                await self._take([job for job in jobs if not job.status.finished])
+                for job in jobs:
+                    assert job.id is not None
+                    if job.status is JobStatus.SUCCEEDED:
+                        await self._emit(JobSucceeded(job.id))
+                    elif job.status is JobStatus.FAILED:
+                        await self._emit(JobFailed(job.id, job.error_kind or "", job.error or ""))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("lease upkeep failed; trying again")
+
+    async def _take(self, jobs: Sequence[Job]) -> None:
+        """Pick up unfinished jobs claimed from the database (ours before a restart, or a
+        stopped process's): queued ones wait again, sent ones are followed up."""
         interrupted: list[int] = []
         gone: list[int] = []
-        for job in jobs:
-            assert job.id is not None
-            if job.status is JobStatus.PREPARING:
-                interrupted.append(job.id)  # its pictures never reached Discord
-            elif job.status is JobStatus.QUEUED:
-                if job.account is not None:
-                    self._pinned[job.id] = job.account
-                self._waiting.append(job.chat_id, job.id)
-            else:
-                # Rows from before the pool name no account: they ran on the first one.
-                account = self.accounts.get(job.account or self._first.name)
-                if account is None:
-                    gone.append(job.id)
-                    continue
-                self._track(job, account)  # now, so the history below can find it
-                self._adopted[account.name].append(job.id)
+        adopted: dict[Account, list[_Run]] = {}
+        async with self._ready:
+            for job in jobs:
+                assert job.id is not None
+                if job.status is JobStatus.PREPARING:
+                    interrupted.append(job.id)  # its pictures never reached Discord
+                elif job.status is JobStatus.QUEUED:
+                    if job.account is not None:
+                        self._pinned[job.id] = job.account
+                    self._waiting.append(job.chat_id, job.id)
+                else:
+                    # Rows from before the pool name no account: they ran on the first one.
+                    account = self.accounts.get(job.account or self._first.name)
+                    if account is None:
+                        gone.append(job.id)
+                        continue
+                    # Tracked now, so the history below can find it.
+                    adopted.setdefault(account, []).append(self._track(job, account))
+            self._ready.notify_all()
         for job_id in interrupted:
             await self._fail(job_id, Failure.LOST, "interrupted while uploading pictures")
         for job_id in gone:
             await self._fail(job_id, Failure.LOST, "its account is no longer configured")
         if jobs:
-            adopted = sum(len(queue) for queue in self._adopted.values())
-            _log.info("reloaded jobs", extra={"queued": len(self._waiting), "adopted": adopted})
-        for account in self.accounts.values():
-            await self._catch_up(account)
+            counts = {"jobs": len(jobs), "in_flight": sum(map(len, adopted.values()))}
+            _log.info("picked up jobs", extra=counts)
+        for account, runs in adopted.items():
+            await self._catch_up(account, runs)
+            # Queued for a slot only after the catch-up has decided which need sending again.
+            async with self._ready:
+                self._adopted[account.name].extend(run.job_id for run in runs)
+                self._ready.notify_all()
 
-    async def _catch_up(self, account: Account) -> None:
+    async def _catch_up(self, account: Account, runs: list[_Run]) -> None:
         """Read what Midjourney posted while we were away, for the jobs that were in flight."""
-        runs = [run for run in self._running.values() if run.account is account]
-        if not runs:
-            return
         try:
             history = await account.backend.history(limit=_HISTORY)
         except BridgeError:
@@ -426,8 +474,32 @@ class Dispatcher:
         return run
 
     async def _await_outcome(self, run: _Run) -> None:
-        # The timeout counts from the last news, not from the start: a slow but alive job is
-        # fine, a silent one frees its slot.
+        while True:
+            if not await self._wait_for_outcome(run):
+                await self._fail(run.job_id, Failure.TIMEOUT, "")
+                return
+            outcome = run.outcome
+            if isinstance(outcome, Completed):
+                if await self._succeed(run.job_id, outcome):
+                    return
+                run.outcome = None  # a guessed message that was another job's: wait on
+            elif isinstance(outcome, Failed):
+                await self._fail(run.job_id, outcome.kind.value, outcome.reason)
+                if outcome.kind.needs_account_action:
+                    reason = f"{outcome.title}: {outcome.reason}".strip(": ")
+                    await self.pause(reason, run.account.name)
+                return
+            else:
+                assert outcome is not None
+                await self._fail(run.job_id, outcome, "")
+                return
+
+    async def _wait_for_outcome(self, run: _Run) -> bool:
+        """Until the run has an outcome (True), or no news for job_timeout (False).
+
+        The timeout counts from the last news, not from the start: a slow but alive job is
+        fine, a silent one frees its slot.
+        """
         while run.outcome is None:
             if run.modal is not None:
                 modal, run.modal = run.modal, None
@@ -440,17 +512,8 @@ class Dispatcher:
                 async with asyncio.timeout(self.job_timeout):
                     await run.news.wait()
             except TimeoutError:
-                await self._fail(run.job_id, Failure.TIMEOUT, "")
-                return
-        if isinstance(run.outcome, Completed):
-            await self._succeed(run.job_id, run.outcome)
-        elif isinstance(run.outcome, Failed):
-            await self._fail(run.job_id, run.outcome.kind.value, run.outcome.reason)
-            if run.outcome.kind.needs_account_action:
-                reason = f"{run.outcome.title}: {run.outcome.reason}".strip(": ")
-                await self.pause(reason, run.account.name)
-        else:
-            await self._fail(run.job_id, run.outcome, "")
+                return False
+        return True
 
     async def _submit_modal(self, run: _Run, modal: ModalOpened) -> None:
         """Fill in the form Midjourney opened (custom zoom, remix) and send it."""
@@ -511,25 +574,34 @@ class Dispatcher:
 
     # -- outcomes ---------------------------------------------------------------------------
 
-    async def _succeed(self, job_id: int, result: Completed) -> None:
+    async def _succeed(self, job_id: int, result: Completed) -> bool:
+        """Record the result; False if another job (of another process) has that message."""
         image = result.image
-        async with self.db.transaction() as session:
-            await set_job(
-                session=session,
-                job_id=job_id,
-                status=JobStatus.SUCCEEDED,
-                progress=100,
-                result_message_id=result.ref.message_id,
-                result_flags=result.ref.flags,
-                result_hash=result.job_hash,
-                result_url=image.url if image else None,
-                result_filename=image.filename if image else None,
-                result_kind=result.kind.value,
-                buttons=[_button_json(button) for button in result.buttons],
-                texts=list(result.texts),
+        try:
+            async with self.db.transaction() as session:
+                await set_job(
+                    session=session,
+                    job_id=job_id,
+                    status=JobStatus.SUCCEEDED,
+                    progress=100,
+                    result_message_id=result.ref.message_id,
+                    result_flags=result.ref.flags,
+                    result_hash=result.job_hash,
+                    result_url=image.url if image else None,
+                    result_filename=image.filename if image else None,
+                    result_kind=result.kind.value,
+                    buttons=[_button_json(button) for button in result.buttons],
+                    texts=list(result.texts),
+                )
+                await charge(session=session, job_id=job_id)
+        except IntegrityError:
+            _log.warning(
+                "result already taken by another job",
+                extra={"job_id": job_id, "message_id": result.ref.message_id},
             )
-            await charge(session=session, job_id=job_id)
+            return False
         await self._emit(JobSucceeded(job_id))
+        return True
 
     async def _fail(self, job_id: int, reason: str, detail: str) -> None:
         async with self.db.transaction() as session:

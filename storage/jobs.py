@@ -114,12 +114,17 @@ async def unfinished_jobs(*, session: AsyncSession) -> Sequence[Job]:
     return rows.all()
 
 
-async def undelivered_jobs(*, session: AsyncSession) -> Sequence[Job]:
-    """Finished jobs whose outcome never reached the chat (e.g. the bot died in between)."""
+async def undelivered_jobs(*, session: AsyncSession, owner: str) -> Sequence[Job]:
+    """Finished jobs of this owner whose outcome never reached the chat (e.g. the bot died in
+    between)."""
     finished = (JobStatus.SUCCEEDED, JobStatus.FAILED)
     rows = await session.exec(
         select(Job)
-        .where(col(Job.status).in_(finished), col(Job.delivered_at).is_(None))
+        .where(
+            col(Job.status).in_(finished),
+            col(Job.delivered_at).is_(None),
+            col(Job.owner) == owner,
+        )
         .order_by(col(Job.id))
     )
     return rows.all()

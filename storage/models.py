@@ -80,6 +80,10 @@ class Job(SQLModel, table=True):
     # The pool account that runs it (named in DISCORD_ACCOUNTS); a button's job must run on
     # the account that owns the Discord message, so actions inherit it. None: any account.
     account: str | None = None
+    # The bot process (INSTANCE_NAME) that runs and delivers it, while its lease lasts; when
+    # that process dies, another one claims the job once the lease has run out.
+    owner: str | None = Field(default=None, index=True)
+    lease_until: datetime | None = _ts(default=None)
 
     # Telegram side
     request_message_id: int | None = None  # replied to by the result
@@ -91,7 +95,8 @@ class Job(SQLModel, table=True):
     nonce: str | None = Field(default=None, index=True)
     progress_message_id: str | None = None
     interaction_id: str | None = None
-    result_message_id: str | None = None
+    # Unique: one Midjourney message is one job's result, even if two processes guess.
+    result_message_id: str | None = Field(default=None, index=True, unique=True)
     result_flags: int = 0
     result_hash: str | None = None
     result_url: str | None = None

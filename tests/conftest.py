@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,3 +161,47 @@ async def start_bot(tg: FakeTelegram) -> AsyncIterator[StartBot]:
     yield start
     for bot in running:
         await bot.close()
+
+
+# ---------------------------------------------------------------- the bot as a process
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The settings as the environment variables a deployment would set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, frozenset):
+            value = ",".join(map(str, value))
+        env[name.upper()] = str(value)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture
+async def bot_process(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    processes: list[asyncio.subprocess.Process] = []
+
+    async def spawn(settings: Settings) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=environment(settings),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        processes.append(process)
+        return process
+
+    yield spawn
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

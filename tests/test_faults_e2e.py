@@ -11,10 +11,9 @@ import pytest
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
-from tests.conftest import StartBot
+from tests.conftest import StartBot, environment
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-from tests.test_restart_e2e import environment
 
 
 async def imagine_in(tg: FakeTelegram, chats: int, first_id: int = 140) -> set[int]:

@@ -3,60 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    """The settings as the environment variables a deployment would set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        if isinstance(value, frozenset):
-            value = ",".join(map(str, value))
-        env[name.upper()] = str(value)
-    env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
-@pytest.fixture
-async def bot_process(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    processes: list[asyncio.subprocess.Process] = []
-
-    async def spawn(settings: Settings) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=environment(settings),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        processes.append(process)
-        return process
-
-    yield spawn
-    for process in processes:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_sigkill_with_jobs_queued_and_running_loses_and_repeats_nothing(

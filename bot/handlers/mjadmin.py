@@ -37,6 +37,7 @@ async def reserve_free_job(
         cost=0,
         request_message_id=reply_to,
         status=JobStatus.QUEUED,
+        **services.dispatcher.ownership(),
     )
     async with services.db.transaction() as session:
         return await create_job(session=session, job=job)
