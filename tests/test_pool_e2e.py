@@ -147,5 +147,11 @@ async def test_an_account_that_needs_attention_leaves_the_pool_and_the_other_goe
     tg.send_text(tg.private_chat(admin), admin, "/stats")
     stats = await tg.wait_for("sendMessage", lambda c: "beta" in c.params["text"])
     body = stats[-1].params["text"]
-    assert "alpha" in body
-    assert "Action needed" in body
+    assert "• alpha: 0/1 running, ⏸ Action needed to continue" in body
+    assert "• beta: 0/1 running, healthy" in body
+
+    # /resume brings the paused account back, though the pool as a whole never stopped.
+    tg.send_text(tg.private_chat(admin), admin, "/resume")
+    await tg.wait_for("sendMessage", lambda c: "Resumed" in c.params["text"])
+    tg.send_text(tg.private_chat(admin), admin, "/stats")
+    await tg.wait_for("sendMessage", lambda c: "• alpha: 0/1 running, healthy" in c.params["text"])
