@@ -234,7 +234,7 @@ class Dispatcher:
                 if job.status is JobStatus.PREPARING:
                     interrupted.append(job.id)  # its pictures never reached Discord
                 elif job.status is JobStatus.QUEUED:
-                    if job.account is not None:
+                    if job.account in self.accounts:
                         self._pinned[job.id] = job.account
                     self._waiting.append(job.chat_id, job.id)
                 else:
@@ -333,13 +333,17 @@ class Dispatcher:
         is free right now)."""
         self.check_capacity()
         async with self._ready:
+            if account not in self.accounts:
+                # An account since removed from the pool: any account may try (Discord
+                # refuses a message it cannot see, and the job fails clearly).
+                account = None
             if account is not None:
                 self._pinned[job_id] = account
             self._waiting.append(chat_id, job_id)
             if account is None:
                 free_slots = sum(a.free for a in self.accounts.values())
             else:
-                free_slots = self.accounts[account].free if account in self.accounts else 0
+                free_slots = self.accounts[account].free
             position = max(0, self._waiting.index(job_id) + 1 - free_slots)
             # Every worker looks: the one woken alone might belong to the wrong account.
             self._ready.notify_all()
