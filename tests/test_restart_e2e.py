@@ -7,8 +7,12 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from sqlmodel import select
+
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
+from storage.db import Database
+from storage.models import Job, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 
@@ -75,3 +79,45 @@ async def test_a_job_sent_just_before_the_crash_is_resent_with_its_own_nonce(
     await bot_process(settings)
     await tg.wait_for("sendPhoto", timeout=20)
     assert len(model.interactions) == 1
+
+
+async def test_the_ledger_settles_each_job_once_across_a_restart(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    bot_process: Callable[..., Any],
+) -> None:
+    model.step_delay = 0.25
+    model.error_words = {"forbidden": ("Banned prompt detected", "Sorry!")}
+    settings = discord_settings(mj_concurrency=2)
+    first = await bot_process(settings)
+    ann, bob = tg.user(150), tg.user(151)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine a forbidden fruit")
+    tg.send_text(tg.private_chat(bob), bob, "/imagine an apple tree")
+    for _ in range(200):
+        if len(discord_fake.interactions) == 2:
+            break
+        await asyncio.sleep(0.02)
+    await tg.wait_for("getUpdates", lambda c: int(c.params.get("offset") or 0) > 2)
+    first.kill()
+    await first.wait()
+    # Midjourney answers both while the bot is down: an error for one, a grid for the other.
+    for _ in range(100):
+        if model.results and model.in_flight == 0:
+            break
+        await asyncio.sleep(0.05)
+
+    await bot_process(settings)
+    await tg.wait_for("sendPhoto", lambda c: c.params["chat_id"] == 151, timeout=20)
+    await tg.wait_for(
+        "editMessageText",
+        lambda c: c.params["chat_id"] == 150 and "❌" in c.params["text"],
+        timeout=20,
+    )
+    async with Database(settings.database_url) as db, db.transaction() as session:
+        entries = (await session.exec(select(QuotaEntry))).all()
+        jobs = {job.id: job for job in (await session.exec(select(Job))).all()}
+    by_chat = {jobs[entry.job_id].chat_id: entry.state for entry in entries}
+    assert len(entries) == 2  # one entry per job: nothing reserved twice
+    assert by_chat == {150: QuotaState.REFUNDED, 151: QuotaState.CHARGED}
