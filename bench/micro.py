@@ -27,7 +27,7 @@ from bridge.events import JobEvent, JobFailed, JobSucceeded
 from bridge.interactions import Interaction
 from bridge.parser import parse
 from storage.db import Database
-from storage.jobs import create_job, set_job, unfinished_jobs, update_job
+from storage.jobs import create_job, move_job, set_job, unfinished_jobs
 from storage.models import Job, JobStatus
 from storage.quota import charge, reserve
 
@@ -236,8 +236,9 @@ def parser(jobs: int) -> JSON:
 
 async def database(jobs: int) -> JSON:
     """Transitions/s of a job's status writes, each in its own transaction, made exactly as
-    the dispatcher makes them: queued -> submitted (update_job: the row is read too, since
-    `_launch` builds the interaction from it), -> running (Midjourney's first reply),
+    the dispatcher makes them: queued -> submitted (move_job: `_launch` sends what it kept
+    from the submission, and checks "still queued" in the UPDATE), -> running (Midjourney's
+    first reply),
     -> succeeded with the result columns and the quota charge (`_succeed`). Progress
     percentages are not written (see Dispatcher.on_mj_event)."""
     buttons = [
@@ -258,10 +259,13 @@ async def database(jobs: int) -> JSON:
                 ids = [job.id for job in await unfinished_jobs(session=session)]
 
             async def submitted(session: AsyncSession, job_id: int) -> None:
-                # update_job reads the row and returns it updated: _launch builds the
-                # interaction from it.
-                await update_job(
-                    session=session, job_id=job_id, status=JobStatus.SUBMITTED, nonce=str(job_id)
+                await move_job(
+                    session=session,
+                    job_id=job_id,
+                    from_status=JobStatus.QUEUED,
+                    status=JobStatus.SUBMITTED,
+                    nonce=str(job_id),
+                    account="main",
                 )
 
             async def running(session: AsyncSession, job_id: int) -> None:
@@ -302,7 +306,7 @@ async def database(jobs: int) -> JSON:
         "transitions": transitions,
         "seconds": round(elapsed, 4),
         "transitions_per_s": round(transitions / elapsed, 1),
-        "per_job": "submitted (update_job: read + UPDATE), running, succeeded (+ quota charge)",
+        "per_job": "submitted (move_job: one UPDATE), running, succeeded (+ quota charge)",
         "journal": "WAL, synchronous=NORMAL (storage.db)",
     }
 

@@ -34,7 +34,6 @@ from bridge.accounts import Account
 from bridge.backend import Backend
 from bridge.discord_backend import DiscordBackend
 from bridge.dispatcher import Dispatcher
-from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 
 _log = logging.getLogger(__name__)
@@ -101,9 +100,11 @@ def build_application(settings: Settings) -> BotApplication:
 def make_accounts(settings: Settings, backend: Backend | None = None) -> list[Account]:
     """The Midjourney accounts: the simulator, `backend` (tests), or Discord's pool."""
     if backend is not None or settings.midjourney_backend is BackendName.SIMULATOR:
-        backend = backend or SimulatorBackend(
-            MidjourneyModel(step_delay=settings.simulator_step_s)
-        )
+        if backend is None:
+            # Imported only when asked for: it draws with Pillow, which a real bot loads lazily.
+            from bridge.simulator import MidjourneyModel, SimulatorBackend
+
+            backend = SimulatorBackend(MidjourneyModel(step_delay=settings.simulator_step_s))
         return [Account("main", backend, settings.mj_concurrency)]
     assert settings.discord_bot_token is not None
     accounts = []

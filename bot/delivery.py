@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InputFile, Message, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
@@ -32,8 +33,11 @@ from bridge.events import (
 from bridge.messages import ResultKind
 from storage.buttons import add_buttons
 from storage.db import Database
-from storage.jobs import get_job, undelivered_jobs, update_job
+from storage.jobs import get_job, set_job, undelivered_jobs
 from storage.models import Job, JobKind, JobStatus, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +60,15 @@ _INFO_LABELS = {
     "Running Jobs": "info_running",
 }
 _MODE_SWITCHED = {JobKind.FAST: "mode_now_fast", JobKind.RELAX: "mode_now_relax"}
+_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value}
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The keyboard under a result: rows of keys and their stored tokens, in the same order."""
+
+    rows: list[list[Key]]
+    tokens: list[str]
 
 
 def _transient(exc: BaseException) -> bool:
@@ -177,11 +190,13 @@ class Delivery:
     async def _deliver(self, job_id: int) -> None:
         async with self._db.transaction() as session:
             job = await get_job(session=session, job_id=job_id)
-        if job is None or job.delivered_at is not None or not job.status.finished:
-            return
+            if job is None or job.delivered_at is not None or not job.status.finished:
+                return
+            # Stored with the read: a transaction less per result on the single connection.
+            keys = await self._add_keys(session, job)
         try:
             if job.status is JobStatus.SUCCEEDED:
-                await self._send_result(job)
+                await self._send_result(job, keys)
             else:
                 await self._send_failure(job)
         except Forbidden:
@@ -191,7 +206,7 @@ class Delivery:
             _log.exception("delivery failed", extra={"job_id": job_id})
             return
         async with self._db.transaction() as session:
-            await update_job(session=session, job_id=job_id, delivered_at=utcnow())
+            await set_job(session=session, job_id=job_id, delivered_at=utcnow())
 
     async def _retrying(self) -> AsyncRetrying:
         return AsyncRetrying(
@@ -201,32 +216,57 @@ class Delivery:
             reraise=True,
         )
 
-    async def _send_result(self, job: Job) -> None:
+    @staticmethod
+    async def _add_keys(session: AsyncSession, job: Job) -> _Keys:
+        """Store the buttons under a result (a picture's "original" button is known before
+        the download only for an upscale: see _send_photo)."""
+        assert job.id is not None
+        if job.status is not JobStatus.SUCCEEDED or job.result_kind in _TEXT_ONLY:
+            return _Keys([], [])
+        texts: list[str] | None = None
         if job.result_kind in _SUGGESTIONS:
-            await self._send_description(job)
-            return
-        if job.result_kind == ResultKind.INFO.value:
+            texts = job.texts
+            rows = [[Key(f"{n}\ufe0f\u20e3", "imagine") for n in range(1, len(texts) + 1)]]
+        else:
+            original = job.result_kind in _UPSCALES
+            label = text(job.language, "button_original") if original else None
+            rows = layout(job.buttons, original_label=label)
+        tokens = await add_buttons(
+            session=session,
+            chat_id=job.chat_id,
+            job_id=job.id,
+            buttons=[(key.action, key.custom_id, key.label) for row in rows for key in row],
+            texts=texts,
+        )
+        return _Keys(rows, [t.token for t in tokens])
+
+    async def _send_result(self, job: Job, keys: _Keys) -> None:
+        if job.result_kind in _SUGGESTIONS:
+            await self._send_description(job, keys)
+        elif job.result_kind == ResultKind.INFO.value:
             await self._send_text(job, info_text(job.language, job.texts))
-            return
-        if job.result_kind == ResultKind.NOTICE.value:
+        elif job.result_kind == ResultKind.NOTICE.value:
             await self._send_text(job, notice_text(job))
-            return
+        else:
+            await self._send_photo(job, keys)
+
+    async def _send_photo(self, job: Job, keys: _Keys) -> None:
         assert job.id is not None
         assert job.result_url is not None
         data = await self._fetch(job.result_url, job.account)
         photo, downscaled = await asyncio.to_thread(fit_photo, data)
         lang = job.language
-        wants_original = downscaled or job.result_kind in _UPSCALES
-        rows = layout(
-            job.buttons, original_label=text(lang, "button_original") if wants_original else None
-        )
-        async with self._db.transaction() as session:
-            tokens = await add_buttons(
-                session=session,
-                chat_id=job.chat_id,
-                job_id=job.id,
-                buttons=[(key.action, key.custom_id, key.label) for row in rows for key in row],
-            )
+        if downscaled and job.result_kind not in _UPSCALES:
+            # Shrunk to fit Telegram: the untouched file is one tap away.
+            original = Key(text(lang, "button_original"), "original")
+            async with self._db.transaction() as session:
+                (token,) = await add_buttons(
+                    session=session,
+                    chat_id=job.chat_id,
+                    job_id=job.id,
+                    buttons=[(original.action, original.custom_id, original.label)],
+                )
+            keys = _Keys([*keys.rows, [original]], [*keys.tokens, token.token])
         filename = (job.result_filename or "midjourney.png").rsplit(".", 1)[0]
         async for attempt in await self._retrying():
             with attempt:
@@ -235,36 +275,26 @@ class Delivery:
                     InputFile(photo, filename=filename + (".jpg" if downscaled else ".png")),
                     caption=caption_for(job, lang, downscaled=downscaled),
                     reply_parameters=self._reply(job),
-                    reply_markup=markup(rows, [t.token for t in tokens]),
+                    reply_markup=markup(keys.rows, keys.tokens),
                 )
         await self._remove_status(job)
 
-    async def _send_description(self, job: Job) -> None:
+    async def _send_description(self, job: Job, keys: _Keys) -> None:
         """Describe's four prompts (or shorten's suggestions) as text, each with a button that
         draws it."""
-        assert job.id is not None
-        numbers = [f"{n}\ufe0f\u20e3" for n in range(1, len(job.texts) + 1)]
+        numbers = [key.label for key in keys.rows[0]] if keys.rows else []
         listing = "\n\n".join(
             f"{n} {prompt}" for n, prompt in zip(numbers, job.texts, strict=True)
         )
         key = _SUGGESTIONS.get(job.result_kind or "", "described")
         body = text(job.language, key, prompts=listing)[:MESSAGE_LIMIT]
-        rows = [[Key(number, "imagine") for number in numbers]]
-        async with self._db.transaction() as session:
-            tokens = await add_buttons(
-                session=session,
-                chat_id=job.chat_id,
-                job_id=job.id,
-                buttons=[("imagine", None, number) for number in numbers],
-                texts=job.texts,
-            )
         async for attempt in await self._retrying():
             with attempt:
                 await self._bot.send_message(
                     job.chat_id,
                     body,
                     reply_parameters=self._reply(job),
-                    reply_markup=markup(rows, [t.token for t in tokens]),
+                    reply_markup=markup(keys.rows, keys.tokens),
                 )
         await self._remove_status(job)
 

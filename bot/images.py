@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
-
 # sendPhoto: at most 10 MB, width + height at most 10000, aspect ratio at most 20.
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDES = 10_000
@@ -21,6 +19,8 @@ def fits_photo(data: bytes, width: int, height: int) -> bool:
 
 def fit_photo(data: bytes) -> tuple[bytes, bool]:
     """Return (bytes to send as a photo, whether they were downscaled from the original)."""
+    from PIL import Image  # imported on the first result: a few MiB that idle bots never need
+
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
         if fits_photo(data, width, height):

@@ -24,7 +24,7 @@ from storage.jobs import get_job
 _log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Status:
     chat_id: int
     message_id: int
@@ -48,11 +48,22 @@ class ProgressEditor:
         self._db = db
         self._interval = interval
         self._jobs: dict[int, _Status | None] = {}  # None: job without a status message
+        # Status messages posted by this process, not yet needed: no read when progress comes.
+        self._expected: dict[int, _Status | None] = {}
         self._reading: dict[int, int | None] = {}  # jobs being read: the newest percentage
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
 
+    def expect(self, job_id: int, chat_id: int, message_id: int | None, language: str) -> None:
+        """The job's status message was just posted (None: none could be): its progress
+        needs no read of the job."""
+        self._expected[job_id] = (
+            None if message_id is None else _Status(chat_id, message_id, language)
+        )
+
     async def update(self, job_id: int, percent: int | None) -> None:
+        if job_id not in self._jobs and job_id in self._expected:
+            self._jobs[job_id] = self._expected.pop(job_id)
         if job_id not in self._jobs:
             if job_id in self._reading:
                 # Another update of this job is reading it (Midjourney's messages are handled
@@ -83,6 +94,7 @@ class ProgressEditor:
     def forget(self, job_id: int) -> None:
         """The job is over: its status message is about to be replaced, so stop editing it."""
         self._jobs.pop(job_id, None)
+        self._expected.pop(job_id, None)
 
     async def aclose(self) -> None:
         for task in list(self._flushers.values()):

@@ -133,6 +133,7 @@ async def launch_job(
         _log.warning("status message failed", extra={"job_id": job.id}, exc_info=True)
     async with services.db.transaction() as session:
         await update_job(session=session, job_id=job.id, status_message_id=status_id)
+    services.delivery.progress.expect(job.id, job.chat_id, status_id, job.language)
     if pictures:
         try:
             job = await _copy_pictures(services, bot, job, pictures)
@@ -142,7 +143,7 @@ async def launch_job(
             return
     try:
         position = await services.dispatcher.submit(
-            job.id, chat_id=job.chat_id, account=job.account
+            job.id, chat_id=job.chat_id, account=job.account, job=job
         )
     except QueueFull as exc:
         await _give_up(services, bot, job, status_id, "busy", {"limit": exc.limit})
@@ -182,6 +183,7 @@ async def _give_up(
     values: dict[str, object],
 ) -> None:
     assert job.id is not None
+    services.delivery.progress.forget(job.id)
     async with services.db.transaction() as session:
         await update_job(
             session=session,

@@ -25,7 +25,7 @@ import logging
 import re
 from collections import OrderedDict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from sqlalchemy.exc import IntegrityError
 
@@ -60,7 +60,7 @@ from bridge.messages import (
 from bridge.parser import parse
 from storage.buttons import expire_message_buttons
 from storage.db import Database
-from storage.jobs import get_job, set_job, set_job_unless_finished, update_job
+from storage.jobs import get_job, move_job, set_job, set_job_unless_finished, update_job
 from storage.leases import claim_jobs, lease, renew_leases
 from storage.models import Job, JobKind, JobStatus
 from storage.quota import charge, refund
@@ -90,6 +90,40 @@ def prompt_key(prompt: str) -> str:
     """A prompt as Midjourney echoes it may add parameters and rewrite links: compare the rest."""
     text = _PARAM.sub(" ", _URL.sub(" ", prompt))
     return _SPACE.sub(" ", text).strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """What sending a job takes, kept from its submission so that a slot need not read it."""
+
+    kind: JobKind
+    prompt: str
+    images: tuple[Upload, ...]
+    target_message_id: str | None
+    custom_id: str | None
+    target_flags: int
+
+    @classmethod
+    def of(cls, job: Job) -> _Order:
+        return cls(
+            kind=job.kind,
+            prompt=job.prompt,
+            images=tuple(Upload(**image) for image in job.images),
+            target_message_id=job.target_message_id,
+            custom_id=job.custom_id,
+            target_flags=job.target_flags,
+        )
+
+    def interaction(self, nonce: str) -> Interaction:
+        return Interaction(
+            nonce=nonce,
+            command=None if self.kind is JobKind.ACTION else self.kind.value,
+            prompt=self.prompt,
+            images=self.images,
+            message_id=self.target_message_id,
+            custom_id=self.custom_id,
+            message_flags=self.target_flags,
+        )
 
 
 @dataclass(eq=False)
@@ -136,6 +170,7 @@ class Dispatcher:
         self._listeners: list[JobListener] = []
         self._waiting = FairQueue()
         self._pinned: dict[int, str] = {}  # waiting job -> the account it must run on
+        self._orders: dict[int, _Order] = {}  # waiting job -> what sending it takes
         # In flight before a restart, by account: wait for them, don't send them again.
         self._adopted: dict[str, deque[int]] = {name: deque() for name in self.accounts}
         self._ready = asyncio.Condition()
@@ -328,11 +363,18 @@ class Dispatcher:
         if len(self._waiting) - free_slots >= self.queue_limit:
             raise QueueFull(self.queue_limit)
 
-    async def submit(self, job_id: int, *, chat_id: int, account: str | None = None) -> int:
+    async def submit(
+        self, job_id: int, *, chat_id: int, account: str | None = None, job: Job | None = None
+    ) -> int:
         """Queue a stored job, on `account` only if given; return its position (0 when a slot
-        is free right now)."""
+        is free right now).
+
+        `job`, the row as just stored, lets the slot send it without reading it back.
+        """
         self.check_capacity()
         async with self._ready:
+            if job is not None:
+                self._orders[job_id] = _Order.of(job)
             if account not in self.accounts:
                 # An account since removed from the pool: any account may try (Discord
                 # refuses a message it cannot see, and the job fails clearly).
@@ -383,22 +425,28 @@ class Dispatcher:
                 account.running -= 1
                 self._release(job_id)
 
+    def _track_order(
+        self, job_id: int, order: _Order, nonce: str | None, account: Account
+    ) -> _Run:
+        run = _Run(
+            job_id=job_id,
+            account=account,
+            kind=order.kind,
+            prompt_key=prompt_key(order.prompt),
+            target_message_id=order.target_message_id,
+            custom_id=order.custom_id,
+            nonce=nonce,
+        )
+        self._running[job_id] = run
+        if nonce:
+            self._by_nonce[nonce] = run
+        return run
+
     def _track(self, job: Job, account: Account) -> _Run:
         assert job.id is not None
-        run = _Run(
-            job_id=job.id,
-            account=account,
-            kind=job.kind,
-            prompt_key=prompt_key(job.prompt),
-            target_message_id=job.target_message_id,
-            custom_id=job.custom_id,
-            nonce=job.nonce,
-        )
-        self._running[job.id] = run
+        run = self._track_order(job.id, _Order.of(job), job.nonce, account)
         if job.status is JobStatus.RUNNING and job.progress_message_id:
             run.stored = (job.progress_message_id, job.interaction_id)
-        if run.nonce:
-            self._by_nonce[run.nonce] = run
         if job.interaction_id:
             run.interaction_ids.append(job.interaction_id)
             self._by_interaction[job.interaction_id] = run
@@ -425,21 +473,32 @@ class Dispatcher:
 
     async def _launch(self, job_id: int, account: Account) -> _Run | None:
         nonce = new_nonce()
+        order = self._orders.pop(job_id, None)
         async with self.db.transaction() as session:
-            job = await get_job(session=session, job_id=job_id)
-            if job is None or job.status is not JobStatus.QUEUED:
+            if order is None:  # queued before a restart, or by another process
+                job = await get_job(session=session, job_id=job_id)
+                if job is None or job.status is not JobStatus.QUEUED:
+                    return None
+                order = _Order.of(job)
+            prompt = account.with_mode(order.prompt) if order.kind is JobKind.IMAGINE else None
+            # Stored before sending: a restart then knows it may be at Midjourney already.
+            changes: dict[str, object] = {
+                "status": JobStatus.SUBMITTED,
+                "nonce": nonce,
+                "account": account.name,
+                **({"prompt": prompt} if prompt is not None else {}),
+            }
+            if not await move_job(
+                session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
+            ):
                 return None
-            changes: dict[str, object] = {"status": JobStatus.SUBMITTED, "nonce": nonce}
-            changes["account"] = account.name
-            if job.kind is JobKind.IMAGINE:
-                changes["prompt"] = account.with_mode(job.prompt)
-            job = await update_job(session=session, job_id=job_id, **changes)
+        if prompt is not None:
+            order = replace(order, prompt=prompt)
         # Track before sending: Midjourney's first reply can beat the HTTP response.
-        run = self._track(job, account)
+        run = self._track_order(job_id, order, nonce, account)
         await self._emit(JobStarted(job_id))
-        interaction = self._interaction(job)
         try:
-            await account.backend.submit(interaction)
+            await account.backend.submit(order.interaction(nonce))
         except DiscordHTTPError as exc:
             await self._fail(job_id, Failure.DISCORD_REJECTED, exc.message)
             return None
@@ -447,19 +506,6 @@ class Dispatcher:
             await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
             return None
         return run
-
-    @staticmethod
-    def _interaction(job: Job) -> Interaction:
-        assert job.nonce is not None
-        return Interaction(
-            nonce=job.nonce,
-            command=None if job.kind is JobKind.ACTION else job.kind.value,
-            prompt=job.prompt,
-            images=tuple(Upload(**image) for image in job.images),
-            message_id=job.target_message_id,
-            custom_id=job.custom_id,
-            message_flags=job.target_flags,
-        )
 
     async def _adopt(self, job_id: int) -> _Run | None:
         run = self._running.get(job_id)
@@ -470,8 +516,9 @@ class Dispatcher:
         async with self.db.transaction() as session:
             job = await get_job(session=session, job_id=job_id)
         assert job is not None
+        assert job.nonce is not None
         try:
-            await run.account.backend.submit(self._interaction(job))
+            await run.account.backend.submit(_Order.of(job).interaction(job.nonce))
         except BridgeError as exc:
             await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
             return None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, MetaData, event, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,6 +58,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _rollback_if_open(dbapi_connection: Any, _record: Any, reset: PoolResetState) -> None:
+    # Replaces the pool's rollback on return, which costs a round trip to aiosqlite's thread
+    # after every commit: only what a failed or cancelled transaction left open is rolled
+    # back (in_transaction reads SQLite's autocommit flag, no round trip).
+    if (
+        reset.asyncio_safe
+        and not reset.terminate_only
+        and dbapi_connection.driver_connection.in_transaction
+    ):
+        dbapi_connection.rollback()
+
+
 class Database:
     """Owns the engine; `transaction()` is the only way code touches tables."""
 
@@ -69,6 +82,7 @@ class Database:
             # One connection serialises every transaction of this process, so quota checks and
             # job transitions never interleave (SQLite has a single writer anyway).
             options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+            options["pool_reset_on_return"] = None  # see _rollback_if_open
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +92,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine.pool, "reset", _rollback_if_open)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

@@ -53,7 +53,9 @@ def _finishing(changes: dict[str, Any]) -> bool:
 
 
 @functools.cache
-def _set_statement(columns: tuple[str, ...], finishing: bool, unfinished_only: bool) -> Update:
+def _set_statement(
+    columns: tuple[str, ...], finishing: bool, unfinished_only: bool, from_status: bool = False
+) -> Update:
     """One UPDATE per set of columns, built once: building and hashing a fresh statement for
     each transition cost SQLAlchemy about as much as running it."""
     values: dict[str, Any] = {
@@ -66,6 +68,10 @@ def _set_statement(columns: tuple[str, ...], finishing: bool, unfinished_only: b
     statement = update(_JOB).where(_JOB.c.id == bindparam("v_job_id")).values(values)
     if unfinished_only:
         statement = statement.where(_JOB.c.status.not_in(_FINISHED))
+    if from_status:
+        statement = statement.where(
+            _JOB.c.status == bindparam("v_from", type_=_JOB.c.status.type)
+        )
     return statement
 
 
@@ -103,6 +109,20 @@ async def set_job_unless_finished(*, session: AsyncSession, job_id: int, **chang
     task of its own), so a progress message's write can come after the result's.
     """
     return await _write(session, job_id, changes, unfinished_only=True) is not None
+
+
+async def move_job(
+    *, session: AsyncSession, job_id: int, from_status: JobStatus, **changes: Any
+) -> bool:
+    """set_job, only if the job's status is still `from_status` (else False, nothing written):
+    a check and a transition in one UPDATE, with nothing read."""
+    statement = _set_statement(tuple(sorted(changes)), _finishing(changes), False, True)
+    params = {f"v_{name}": value for name, value in changes.items()}
+    result = await session.exec(  # type: ignore[call-overload]
+        statement,
+        params={**params, "v_now": utcnow(), "v_job_id": job_id, "v_from": from_status},
+    )
+    return bool(result.rowcount)
 
 
 async def unfinished_jobs(*, session: AsyncSession) -> Sequence[Job]:
