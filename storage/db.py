@@ -21,7 +21,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Connection, MetaData, event, func, inspect, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState
 from sqlmodel import SQLModel
@@ -43,6 +53,15 @@ POSTGRES_POOL: Final = {
     "pool_pre_ping": True,  # a restarted server or a proxy that dropped idle connections
     "pool_recycle": 1800,
 }
+
+# The newest revision in migrations/versions (tests/test_migrations.py checks it is the head).
+SCHEMA_REVISION: Final = "0003"
+# Alembic's own bookkeeping table, as it creates it.
+_VERSION: Final = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), primary_key=True),
+)
 
 # pg_advisory_xact_lock key held while the schema is created or migrated ("mj-schema").
 SCHEMA_LOCK: Final = 0x6D6A2D736368656D
@@ -102,7 +121,7 @@ class Database:
         await self.migrate()
 
     async def migrate(self) -> str:
-        """Create or upgrade the schema; returns "created" or "upgraded"."""
+        """Create or upgrade the schema; returns "created", "upgraded" or "current"."""
         async with self.engine.begin() as conn:
             outcome = await conn.run_sync(prepare_schema)
         _log.info("database schema %s", outcome)
@@ -195,17 +214,26 @@ def head_revision() -> str | None:
 
 
 def prepare_schema(connection: Connection) -> str:
-    """Create (empty database) or upgrade the schema on this connection, in its transaction."""
-    from alembic import command
+    """Create (empty database) or upgrade the schema on this connection, in its transaction;
+    returns "created", "upgraded" or "current".
 
+    Alembic (tens of MiB once imported) is loaded only when there is something to migrate.
+    """
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
     existing = set(inspect(connection).get_table_names())
-    app_tables = set(app_metadata().tables)  # imports every table module, for create_all too
-    config = alembic_config(connection)
-    if "alembic_version" in existing or existing & app_tables:
-        command.upgrade(config, "head")
-        return "upgraded"
-    app_metadata().create_all(connection)
-    command.stamp(config, "head")
-    return "created"
+    metadata = app_metadata()
+    if "alembic_version" in existing:
+        version = connection.execute(select(_VERSION.c.version_num)).scalar()
+        if version == SCHEMA_REVISION:
+            return "current"
+    elif not existing & set(metadata.tables):
+        metadata.create_all(connection)
+        # What `alembic stamp head` would write.
+        _VERSION.create(connection)
+        connection.execute(_VERSION.insert().values(version_num=SCHEMA_REVISION))
+        return "created"
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+    return "upgraded"
