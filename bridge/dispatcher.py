@@ -26,6 +26,7 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -72,6 +73,7 @@ _URL = re.compile(r"<?https?://\S+>?")
 _PARAM = re.compile(r"--\w+(?:\s+[^-\s]\S*)*")
 _SPACE = re.compile(r"\s+")
 _FINISHED_MEMORY = 5000
+_DISCORD_EPOCH_MS = 1_420_070_400_000
 _HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
 _BUTTON_FIELDS = tuple(f.name for f in fields(Button))
 
@@ -80,6 +82,13 @@ def _button_json(button: Button) -> dict[str, object]:
     # dataclasses.asdict deep-copies every field of these flat records of strings and ints:
     # 3 % of the dispatcher's work per job on a busy gateway (bench.micro gateway).
     return {name: getattr(button, name) for name in _BUTTON_FIELDS}
+
+
+def snowflake_time(snowflake: str) -> datetime | None:
+    """When Discord made an id (milliseconds since 2015 in its top bits); None if not one."""
+    if not snowflake.isdigit():
+        return None
+    return datetime.fromtimestamp(((int(snowflake) >> 22) + _DISCORD_EPOCH_MS) / 1000, UTC)
 
 
 def _paused_key(account: Account) -> str:
@@ -143,6 +152,7 @@ class _Run:
     outcome: Completed | Failed | Failure | None = None
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
     resend: bool = False  # adopted after a restart with no trace at Midjourney
+    since: datetime | None = None  # when the job was made (adopted jobs: to match late results)
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
     stored: tuple[str, str | None] | None = None
     news: asyncio.Event = field(default_factory=asyncio.Event)
@@ -302,14 +312,39 @@ class Dispatcher:
         except BridgeError:
             _log.warning("channel history unavailable; waiting for new messages", exc_info=True)
             return
-        for message in reversed(history):  # oldest first, as it happened
-            event = parse("MESSAGE_CREATE", message)
+        events = [parse("MESSAGE_CREATE", message) for message in reversed(history)]
+        for event in events:  # oldest first, as it happened
             if event is not None:
                 # No guessing by prompt here: an old result of another job must not be taken.
                 await self.on_mj_event(event, guess=False)
         for run in runs:
-            if run.outcome is None and not run.message_ids and not run.interaction_ids:
+            if run.outcome is not None or run.message_ids or run.interaction_ids:
+                continue
+            # Sent just before the stop, and finished meanwhile: its only trace is its result
+            # (the reply that echoed the nonce is deleted once the result is posted). Take a
+            # result of its prompt, posted after the job was made, that nobody else has.
+            result = next((e for e in events if self._late_result_of(run, e)), None)
+            if result is None:
                 run.resend = True
+                continue
+            assert isinstance(result, Completed | Failed)
+            self._bind(run, result.ref)
+            run.outcome = result
+            run.news.set()
+
+    def _late_result_of(self, run: _Run, event: MjEvent | None) -> bool:
+        if not isinstance(event, Completed | Failed) or event.prompt is None:
+            return False
+        ref = event.ref
+        if ref.message_id in self._by_message or ref.message_id in self._finished_ids:
+            return False
+        posted = snowflake_time(ref.message_id)
+        return (
+            posted is not None
+            and run.since is not None
+            and posted >= run.since
+            and prompt_key(event.prompt) == run.prompt_key
+        )
 
     # -- submitting ----------------------------------------------------------------------------
 
@@ -445,6 +480,8 @@ class Dispatcher:
     def _track(self, job: Job, account: Account) -> _Run:
         assert job.id is not None
         run = self._track_order(job.id, _Order.of(job), job.nonce, account)
+        # SQLite hands datetimes back without their zone; they are UTC.
+        run.since = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
         if job.status is JobStatus.RUNNING and job.progress_message_id:
             run.stored = (job.progress_message_id, job.interaction_id)
         if job.interaction_id:

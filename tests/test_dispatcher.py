@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +15,14 @@ from bridge.accounts import Account
 from bridge.dispatcher import Dispatcher, prompt_key
 from bridge.errors import QueueFull
 from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
+from bridge.interactions import Interaction
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.jobs import create_job, get_job, update_job
 from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
 from storage.quota import reserve
+
+SAMPLES = Path(__file__).parent / "data" / "samples"
 
 
 @pytest.fixture
@@ -183,3 +189,60 @@ async def test_update_job_rejects_unknown_ids(db: Database) -> None:
     async with db.transaction() as session:
         with pytest.raises(LookupError):
             await update_job(session=session, job_id=404, status=JobStatus.FAILED)
+
+
+class _HistoryOnly:
+    """A backend whose channel already holds a result; it records what is sent."""
+
+    def __init__(self, history: list[dict[str, Any]]) -> None:
+        self.sent: list[Interaction] = []
+        self._history = history
+
+    async def start(self, sink: Any) -> None: ...
+
+    async def submit(self, interaction: Interaction) -> None:
+        self.sent.append(interaction)
+
+    async def history(self, limit: int) -> list[dict[str, Any]]:
+        return self._history
+
+    async def aclose(self) -> None: ...
+
+
+def _posted_result(prompt: str, when: datetime) -> dict[str, Any]:
+    """The recorded grid sample, posted at `when` with this prompt, unknown ids."""
+    sample = json.loads((SAMPLES / "08_imagine_grid_fast.json").read_text())["data"]
+    snowflake = (int(when.timestamp() * 1000) - 1_420_070_400_000) << 22
+    content = sample["content"].replace("a red fox in a snowy forest, golden hour", prompt)
+    return {**sample, "id": str(snowflake), "content": content}
+
+
+@pytest.mark.parametrize(
+    ("offset", "taken"), [(timedelta(seconds=5), True), (-timedelta(hours=1), False)]
+)
+async def test_a_job_sent_just_before_a_stop_takes_its_late_result_from_history(
+    db: Database, offset: timedelta, taken: bool
+) -> None:
+    # Sent, then the bot stopped before Midjourney's first reply; the job finished meanwhile,
+    # and the reply that echoed the nonce was deleted: only the result is left in the channel.
+    job_id = await add_job(db, prompt="a quiet pond --ar 1:1")
+    async with db.transaction() as session:
+        job = await update_job(
+            session=session, job_id=job_id, status=JobStatus.SUBMITTED, nonce="123"
+        )
+    posted = job.created_at.replace(tzinfo=UTC) + offset
+    backend = _HistoryOnly([_posted_result("a quiet pond", posted)])
+    mj = Dispatcher(db=db, accounts=[Account("main", backend, 1)], queue_limit=5, job_timeout=0.3)
+    recorder = Recorder()
+    mj.subscribe(recorder)
+    await mj.start()
+    try:
+        [outcome] = await recorder.finished(1)
+    finally:
+        await mj.aclose()
+    if taken:  # a result posted after the job was made: its own, nothing sent again
+        assert isinstance(outcome, JobSucceeded)
+        assert backend.sent == []
+    else:  # an older result of the same prompt is somebody else's: sent again, then no news
+        assert isinstance(outcome, JobFailed)
+        assert [i.nonce for i in backend.sent] == ["123"]

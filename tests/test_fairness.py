@@ -53,7 +53,8 @@ async def test_a_private_job_is_not_stuck_behind_a_groups_backlog(
     start_bot: StartBot,
 ) -> None:
     model.hang_words = {"forever"}
-    await start_bot(discord_settings(mj_concurrency=1, mj_job_timeout_s=0.5))
+    # The hung job holds the only slot until the backlog and the private job are queued.
+    await start_bot(discord_settings(mj_concurrency=1, mj_job_timeout_s=2.0))
     group, ann = tg.group(-300, "Busy"), tg.user(61)
     tg.send_text(group, ann, "/imagine@mj_test_bot a clock that runs forever")
     await discord_fake_wait(discord_fake, 1)
