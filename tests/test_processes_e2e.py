@@ -40,7 +40,7 @@ async def test_two_processes_take_over_a_dead_ones_jobs_each_exactly_once(
 
     def process(name: str, **extra: Any) -> Settings:
         return discord_settings(
-            database_url=url, mj_concurrency=1, job_lease_s=0.6, instance_name=name, **extra
+            database_url=url, mj_concurrency=1, job_lease_s=1.5, instance_name=name, **extra
         )
 
     first = await bot_process(process("a"))
