@@ -381,13 +381,6 @@ class Dispatcher:
         """Download a result image (through its account when known: CDN links are signed)."""
         return await self.accounts.get(account or "", self._first).backend.fetch(url)
 
-    def position(self, job_id: int) -> int | None:
-        """1-based place in the waiting queue, None once the job holds a slot."""
-        try:
-            return self._waiting.index(job_id) + 1
-        except ValueError:
-            return None
-
     def check_capacity(self) -> None:
         """Raise QueueFull (or Paused) before a caller spends quota on a job that cannot run."""
         if not self._started:
@@ -630,21 +623,20 @@ class Dispatcher:
 
     # -- account health ------------------------------------------------------------------------
 
-    async def pause(self, reason: str, account: str | None = None) -> None:
-        """Send nothing more on `account` (or every account) until `resume()`: Midjourney
-        wants a person to look at it (captcha, plan...). The other accounts go on."""
-        for name in [account] if account is not None else list(self.accounts):
-            target = self.accounts[name]
-            if target.paused is not None:
-                continue
-            target.paused = reason
-            async with self.db.transaction() as session:
-                await set_state(session=session, key=_paused_key(target), value=reason)
-            _log.warning("Midjourney account paused", extra={"account": name, "reason": reason})
-            # Held: what only this account may run, or everything when no account is left.
-            everything = self.paused is not None
-            held = tuple(j for j in self._waiting if everything or self._pinned.get(j) == name)
-            await self._emit(AccountPaused(reason, held, name))
+    async def pause(self, reason: str, account: str) -> None:
+        """Send nothing more on `account` until `resume()`: Midjourney wants a person to look
+        at it (captcha, plan...). The other accounts go on."""
+        target = self.accounts[account]
+        if target.paused is not None:
+            return
+        target.paused = reason
+        async with self.db.transaction() as session:
+            await set_state(session=session, key=_paused_key(target), value=reason)
+        _log.warning("Midjourney account paused", extra={"account": account, "reason": reason})
+        # Held: what only this account may run, or everything when no account is left.
+        everything = self.paused is not None
+        held = tuple(j for j in self._waiting if everything or self._pinned.get(j) == account)
+        await self._emit(AccountPaused(reason, held, account))
 
     async def resume(self) -> None:
         """Every paused account takes jobs again."""
