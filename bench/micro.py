@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bench.common import loopback_only, pin_to_one_core, quiet_logging
@@ -27,7 +28,7 @@ from bridge.events import JobEvent, JobFailed, JobSucceeded
 from bridge.interactions import Interaction
 from bridge.parser import parse
 from storage.db import Database
-from storage.jobs import create_job, move_job, set_job, unfinished_jobs
+from storage.jobs import create_job, move_job, set_job
 from storage.models import Job, JobStatus
 from storage.quota import charge, reserve
 
@@ -256,7 +257,7 @@ async def database(jobs: int) -> JSON:
             prompts = [f"p {n}" for n in range(jobs)]
             await _add_jobs(db, prompts)
             async with db.transaction() as session:
-                ids = [job.id for job in await unfinished_jobs(session=session)]
+                ids = list((await session.exec(select(Job.id).order_by(col(Job.id)))).all())
 
             async def submitted(session: AsyncSession, job_id: int) -> None:
                 await move_job(

@@ -11,6 +11,7 @@ import socket
 import tomllib
 from datetime import tzinfo
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -228,7 +229,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name.upper()} is required when MIDJOURNEY_BACKEND=discord")
         return self
 
-    @property
+    @cached_property
     def accounts(self) -> list[Account]:
         """The pool: DISCORD_ACCOUNTS, or the one account of the single-account variables."""
         if self.discord_accounts is not None:

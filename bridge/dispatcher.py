@@ -353,10 +353,6 @@ class Dispatcher:
         return next(iter(self.accounts.values()))
 
     @property
-    def concurrency(self) -> int:
-        return sum(account.concurrency for account in self.accounts.values())
-
-    @property
     def paused(self) -> str | None:
         """Why nothing can be sent, when every account needs attention; else None."""
         reasons = [account.paused for account in self.accounts.values()]

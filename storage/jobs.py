@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Job, JobStatus, utcnow
+from storage.models import FINISHED, Job, JobStatus, utcnow
 
 
 async def create_job(*, session: AsyncSession, job: Job) -> Job:
@@ -45,7 +45,6 @@ async def update_job(*, session: AsyncSession, job_id: int, **changes: Any) -> J
 
 
 _JOB: Table = Job.__table__  # type: ignore[assignment]
-_FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 def _finishing(changes: dict[str, Any]) -> bool:
@@ -67,7 +66,7 @@ def _set_statement(
         values["finished_at"] = func.coalesce(_JOB.c.finished_at, now)
     statement = update(_JOB).where(_JOB.c.id == bindparam("v_job_id")).values(values)
     if unfinished_only:
-        statement = statement.where(_JOB.c.status.not_in(_FINISHED))
+        statement = statement.where(_JOB.c.status.not_in(FINISHED))
     if from_status:
         statement = statement.where(
             _JOB.c.status == bindparam("v_from", type_=_JOB.c.status.type)
@@ -125,23 +124,13 @@ async def move_job(
     return bool(result.rowcount)
 
 
-async def unfinished_jobs(*, session: AsyncSession) -> Sequence[Job]:
-    """Jobs a restart must pick up again, oldest first."""
-    finished = (JobStatus.SUCCEEDED, JobStatus.FAILED)
-    rows = await session.exec(
-        select(Job).where(col(Job.status).not_in(finished)).order_by(col(Job.id))
-    )
-    return rows.all()
-
-
 async def undelivered_jobs(*, session: AsyncSession, owner: str) -> Sequence[Job]:
     """Finished jobs of this owner whose outcome never reached the chat (e.g. the bot died in
     between)."""
-    finished = (JobStatus.SUCCEEDED, JobStatus.FAILED)
     rows = await session.exec(
         select(Job)
         .where(
-            col(Job.status).in_(finished),
+            col(Job.status).in_(FINISHED),
             col(Job.delivered_at).is_(None),
             col(Job.owner) == owner,
         )

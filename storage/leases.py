@@ -15,14 +15,12 @@ from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Job, JobStatus, utcnow
-
-_FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+from storage.models import FINISHED, Job, utcnow
 
 
 def _open() -> ColumnElement[bool]:
     """Jobs somebody still has to run or deliver."""
-    return or_(col(Job.status).not_in(_FINISHED), col(Job.delivered_at).is_(None))
+    return or_(col(Job.status).not_in(FINISHED), col(Job.delivered_at).is_(None))
 
 
 def _claimable(owner: str, now: datetime, *, mine: bool) -> ColumnElement[bool]:

@@ -33,7 +33,10 @@ class JobStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        return self in FINISHED
+
+
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)  # for queries: status IN / NOT IN these
 
 
 class JobKind(StrEnum):

@@ -10,7 +10,7 @@ from bot.settings import Settings
 from bridge.fair_queue import FairQueue
 from bridge.simulator import MidjourneyModel
 from tests.conftest import StartBot
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, prompt_of
 from tests.fakes.telegram import FakeTelegram
 from tests.test_imagine_e2e import discord_fake_wait
 
@@ -40,9 +40,6 @@ def test_a_newcomer_takes_the_next_turn_not_the_last() -> None:
     with pytest.raises(ValueError, match="1"):
         queue.index(1)
 
-
-def prompt_of(payload: dict[str, object]) -> str:
-    return payload["data"]["options"][0]["value"]  # type: ignore[index]
 
 
 async def test_a_private_job_is_not_stuck_behind_a_groups_backlog(

@@ -6,7 +6,6 @@ The real bot runs against the fake Telegram with the simulator backend.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -114,23 +113,6 @@ def send_as_chat(tg: FakeTelegram, chat: JSONDict, sender_chat: JSONDict, body: 
     entities = [{"type": "bot_command", "offset": 0, "length": len(body.split()[0])}]
     content = {"text": body, "entities": entities, "sender_chat": sender_chat}
     return tg._deliver(chat, sender, content)
-
-
-_query_ids = itertools.count(1)
-
-
-def tap_as_seen_in(tg: FakeTelegram, chat: JSONDict, user: JSONDict, message: JSONDict, data: str):
-    """A tap on a message as a client shows it in `chat` (e.g. history moved to a supergroup)."""
-    query_id = f"moved-{next(_query_ids)}"
-    tg._open_queries.add(query_id)  # press_button only opens queries for the message's own chat
-    query = {
-        "id": query_id,
-        "from": user,
-        "message": {**message, "chat": chat},
-        "chat_instance": f"instance{chat['id']}",
-        "data": data,
-    }
-    tg.send_update({"callback_query": query})
 
 
 def tap(tg: FakeTelegram, chat: JSONDict, user: JSONDict, grid: Call, label: str) -> str:
@@ -575,7 +557,8 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_quota_jobs_and_buttons(
     # The old grid, now shown in the supergroup, still works and charges the same pool.
     message = tg.message(old["id"], grid.result["message_id"])
     assert message is not None
-    tap_as_seen_in(tg, new, ann, message, button(grid, "U3")["callback_data"])
+    # The tap as a client shows the moved history: the message in the supergroup.
+    tg.send_callback_query(ann, {**message, "chat": new}, button(grid, "U3")["callback_data"])
     [upscale] = (await photos(tg, 2))[-1:]
     assert upscale.params["chat_id"] == new["id"]
     assert upscale.params["caption"].startswith("U3 · a moving van")

@@ -12,7 +12,7 @@ import pytest
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.conftest import CHANNEL_ID, DISCORD_USER_TOKEN, StartBot
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, prompt_of
 from tests.fakes.telegram import FakeTelegram
 from tests.test_actions_e2e import button
 from tests.test_imagine_e2e import discord_fake_wait
@@ -60,9 +60,6 @@ mode = "relax"
 def channel_of(payload: dict[str, Any]) -> str:
     return str(payload["channel_id"])
 
-
-def prompt_of(payload: dict[str, Any]) -> str:
-    return str(payload["data"]["options"][0]["value"])
 
 
 async def test_jobs_spread_over_the_accounts_each_within_its_concurrency(

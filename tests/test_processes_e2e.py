@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, JobStatus
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, prompt_of
 from tests.fakes.telegram import FakeTelegram
 from tests.postgres import PostgresServer
 
@@ -61,7 +61,7 @@ async def test_two_processes_take_over_a_dead_ones_jobs_each_exactly_once(
 
     nonces: dict[str, set[str]] = defaultdict(set)
     for payload in discord_fake.interactions:
-        nonces[payload["data"]["options"][0]["value"]].add(payload["nonce"])
+        nonces[prompt_of(payload)].add(payload["nonce"])
     assert len(nonces) == 4
     assert all(len(sent) == 1 for sent in nonces.values()), nonces  # nobody sent one twice
 

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.test_imagine_e2e import discord_fake_wait
 
 
 async def test_sigkill_with_jobs_queued_and_running_loses_and_repeats_nothing(
@@ -95,10 +96,7 @@ async def test_the_ledger_settles_each_job_once_across_a_restart(
     ann, bob = tg.user(150), tg.user(151)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a forbidden fruit")
     tg.send_text(tg.private_chat(bob), bob, "/imagine an apple tree")
-    for _ in range(200):
-        if len(discord_fake.interactions) == 2:
-            break
-        await asyncio.sleep(0.02)
+    await discord_fake_wait(discord_fake, 2)
     await tg.wait_for("getUpdates", lambda c: int(c.params.get("offset") or 0) > 2)
     first.kill()
     await first.wait()

@@ -89,6 +89,11 @@ _AUDIENCE_KINDS: dict[str, set[Kind]] = {
 }
 
 
+
+def prompt_of(payload: JSON) -> str:
+    """The prompt option of a recorded slash-command interaction (/imagine, /shorten)."""
+    return str(payload["data"]["options"][0]["value"])
+
 class Behaviour(Protocol):
     """What Midjourney does with an accepted interaction (the fake only transports it)."""
 
