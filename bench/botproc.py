@@ -6,8 +6,8 @@ Telegram's and Discord's servers would not, and the bot's RSS is its own.
 
 The config is {"settings": {...Settings fields...}, "trace_path": str | None,
 "profile_path": str | None}. The bot runs exactly as `python -m bot` runs it (`bot.app.run`,
-with its own rate limiter), until SIGTERM/SIGINT. Tracing (bench/trace.py) and cProfile are
-for finding where time goes; they are off unless asked for.
+with its own rate limiter and `bot.heap.settle` once started), until SIGTERM/SIGINT. Tracing
+(bench/trace.py) and cProfile are for finding where time goes; they are off unless asked for.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from bench.common import loopback_only
+from bot import heap
 from bot.app import run
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -30,7 +31,7 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(settings, stop=stop, poll_timeout=1)
+    await run(settings, stop=stop, poll_timeout=1, on_ready=heap.settle)
 
 
 def main(argv: list[str]) -> int:

@@ -92,6 +92,7 @@ def install(path: str) -> None:
             _wrap_async(*found, stage, pick)
     _trace_rate_limiter()
     _count_transactions()
+    _time_collections()
     atexit.register(_dump, path)
 
 
@@ -111,6 +112,17 @@ def _count_transactions() -> None:
         return original(self, *args, **kwargs)
 
     setattr(owner, name, traced)
+
+
+def _time_collections() -> None:
+    """Stamp each garbage collection: a pass over a full heap stops the bot's event loop."""
+    import gc
+
+    def stamp(phase: str, info: dict[str, int]) -> None:
+        edge = ">" if phase == "start" else "<"
+        _STAMPS.append((f"gc{info['generation']}{edge}", "", time.monotonic()))
+
+    gc.callbacks.append(stamp)
 
 
 def _trace_rate_limiter() -> None:

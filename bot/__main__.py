@@ -8,6 +8,7 @@ import sys
 
 from telegram.error import InvalidToken
 
+from bot import heap
 from bot.app import run
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
@@ -30,7 +31,7 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(settings, stop=stop)
+    await run(settings, stop=stop, on_ready=heap.settle)
 
 
 def main() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -152,8 +153,12 @@ async def run(
     stop: asyncio.Event,
     backend: Backend | None = None,
     poll_timeout: float = 10,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until `stop` is set; in-flight jobs stay in the database for the next start."""
+    """Serve until `stop` is set; in-flight jobs stay in the database for the next start.
+
+    `on_ready` is called once everything has started.
+    """
     accounts = make_accounts(settings, backend)
     async with Database(settings.database_url) as db:
         dispatcher = Dispatcher(
@@ -180,9 +185,7 @@ async def run(
             if isinstance(account.backend, DiscordBackend):
                 account.backend.on_account_lost = partial(dispatcher.pause, account=account.name)
         albums = AlbumCollector(settings.album_wait_s)
-        application.bot_data["services"] = Services(
-            settings, db, dispatcher, delivery, albums
-        )
+        application.bot_data["services"] = Services(settings, db, dispatcher, delivery, albums)
         async with application:  # initialize (getMe) ... shutdown
             for lang, commands in _COMMANDS.items():
                 await application.bot.set_my_commands(
@@ -195,6 +198,8 @@ async def run(
                     await _receive_updates(application, settings, poll_timeout)
                 await delivery.resume(owner=settings.instance_name)
                 _log.info("bot running", extra={"backend": settings.midjourney_backend.value})
+                if on_ready is not None:
+                    on_ready()
                 await stop.wait()
             finally:
                 if application.updater is not None and application.updater.running:

@@ -1,11 +1,13 @@
 """Runs jobs through Midjourney: a fair waiting queue, each account's slots, correlation,
 timeouts, and account health.
 
-Each slot is a worker task of one account that owns one job from submission to its terminal
-outcome, and releases the slot in a `finally`, so no outcome (result, Midjourney error, Discord
-refusal, timeout, crash) can leak a slot. A job goes to any healthy account with a free slot,
-except one that must stay on an account: a button of a message that account posted, or
-pictures uploaded to its channel.
+A slot is one account's place for one job at Midjourney. Each job that takes a slot runs in a
+task of its own from submission to its terminal outcome, and gives the slot back in a `finally`
+at the latest, so no outcome (result, Midjourney error, Discord refusal, timeout, crash) can
+leak a slot. A result gives it back before the result is recorded, and a freed slot is handed
+its next job there and then (`_refill`): Midjourney's time is what the bridge must not waste.
+A job goes to any healthy account with a free slot, except one that must stay on an account: a
+button of a message that account posted, or pictures uploaded to its channel.
 
 Correlating Midjourney's messages to jobs, most reliable first:
 1. the nonce we sent, echoed on Midjourney's first reply;
@@ -23,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 
@@ -123,6 +126,17 @@ class _Order:
             target_flags=job.target_flags,
         )
 
+    def on(self, account: Account) -> _Order:
+        """As sent on `account`: an imagine gets the account's speed unless it names one."""
+        if self.kind is not JobKind.IMAGINE:
+            return self
+        return replace(self, prompt=account.with_mode(self.prompt))
+
+    def launch_changes(self, nonce: str, account: Account) -> dict[str, object]:
+        """What the job's row must say once it is sent (a restart then looks for it)."""
+        prompt = {"prompt": self.prompt} if self.kind is JobKind.IMAGINE else {}
+        return {"status": JobStatus.SUBMITTED, "nonce": nonce, "account": account.name, **prompt}
+
     def interaction(self, nonce: str) -> Interaction:
         return Interaction(
             nonce=nonce,
@@ -155,7 +169,30 @@ class _Run:
     since: datetime | None = None  # when the job was made (adopted jobs: to match late results)
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
     stored: tuple[str, str | None] | None = None
+    # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
+    launch_write: asyncio.Task[bool] | None = None
     news: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(eq=False)
+class _Slot:
+    """The slot a job task holds: given back once (and taken again if the job turns out to be
+    still at Midjourney), each give-back handing the account's next job its place."""
+
+    account: Account
+    on_free: Callable[[Account], None]
+    held: bool = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.account.running -= 1
+            self.on_free(self.account)
+
+    def take_again(self) -> None:
+        if not self.held:
+            self.held = True
+            self.account.running += 1
 
 
 class Dispatcher:
@@ -183,7 +220,10 @@ class Dispatcher:
         self._orders: dict[int, _Order] = {}  # waiting job -> what sending it takes
         # In flight before a restart, by account: wait for them, don't send them again.
         self._adopted: dict[str, deque[int]] = {name: deque() for name in self.accounts}
-        self._ready = asyncio.Condition()
+        # Until when (monotonic) no other process can have claimed our jobs: half a lease
+        # after the last renewal. Until then, a job queued here is sent without waiting for
+        # its SUBMITTED write (storage/leases.py).
+        self._leases_sure_until = 0.0
         self._running: dict[int, _Run] = {}
         self._by_nonce: dict[str, _Run] = {}
         self._by_interaction: dict[str, _Run] = {}
@@ -192,7 +232,8 @@ class Dispatcher:
         # button changes colour), and such an edit must not be guessed onto another job.
         # The value tells a result (True) from a progress message or interaction (False).
         self._finished_ids: OrderedDict[str, bool] = OrderedDict()
-        self._workers: set[asyncio.Task[None]] = set()
+        self._workers: set[asyncio.Task[None]] = set()  # one per job holding a slot
+        self._launch_writes: set[asyncio.Task[bool]] = set()
         self._keeper: asyncio.Task[None] | None = None
         self._started = False
 
@@ -207,17 +248,16 @@ class Dispatcher:
             await account.backend.start(self.on_mj_event)
             async with self.db.transaction() as session:
                 account.paused = await get_state(session=session, key=_paused_key(account))
+        claimed_at = time.monotonic()
         async with self.db.transaction() as session:
             jobs = await claim_jobs(
                 session=session, owner=self.instance, lease_s=self.lease_s, mine=True
             )
+        self._leases_sure_until = claimed_at + self.lease_s / 2
         # Finished but undelivered ones are the delivery's, at its own start.
         await self._take([job for job in jobs if not job.status.finished])
         self._started = True
-        for account in self.accounts.values():
-            for n in range(account.concurrency):
-                name = f"mj-{account.name}-{n}"
-                self._workers.add(asyncio.create_task(self._work(account), name=name))
+        self._refill_all()
         self._keeper = asyncio.create_task(self._keep_leases(), name="mj-leases")
 
     async def aclose(self) -> None:
@@ -227,6 +267,8 @@ class Dispatcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Let the SUBMITTED writes of jobs already sent land, or a restart would send them again.
+        await asyncio.gather(*self._launch_writes, return_exceptions=True)
         self._workers.clear()
         self._keeper = None
         for account in self.accounts.values():
@@ -248,11 +290,13 @@ class Dispatcher:
         while True:
             await asyncio.sleep(self.lease_s / 3)
             try:
+                renewed_at = time.monotonic()
                 async with self.db.transaction() as session:
                     await renew_leases(session=session, owner=self.instance, lease_s=self.lease_s)
                     jobs = await claim_jobs(
                         session=session, owner=self.instance, lease_s=self.lease_s, mine=False
                     )
+                self._leases_sure_until = renewed_at + self.lease_s / 2
                 if jobs:
                     _log.warning("took over jobs of a stopped process", extra={"n": len(jobs)})
                 await self._take([job for job in jobs if not job.status.finished])
@@ -273,24 +317,23 @@ class Dispatcher:
         interrupted: list[int] = []
         gone: list[int] = []
         adopted: dict[Account, list[_Run]] = {}
-        async with self._ready:
-            for job in jobs:
-                assert job.id is not None
-                if job.status is JobStatus.PREPARING:
-                    interrupted.append(job.id)  # its pictures never reached Discord
-                elif job.status is JobStatus.QUEUED:
-                    if job.account in self.accounts:
-                        self._pinned[job.id] = job.account
-                    self._waiting.append(job.chat_id, job.id)
-                else:
-                    # Rows from before the pool name no account: they ran on the first one.
-                    account = self.accounts.get(job.account or self._first.name)
-                    if account is None:
-                        gone.append(job.id)
-                        continue
-                    # Tracked now, so the history below can find it.
-                    adopted.setdefault(account, []).append(self._track(job, account))
-            self._ready.notify_all()
+        for job in jobs:
+            assert job.id is not None
+            if job.status is JobStatus.PREPARING:
+                interrupted.append(job.id)  # its pictures never reached Discord
+            elif job.status is JobStatus.QUEUED:
+                if job.account in self.accounts:
+                    self._pinned[job.id] = job.account
+                self._waiting.append(job.chat_id, job.id)
+            else:
+                # Rows from before the pool name no account: they ran on the first one.
+                account = self.accounts.get(job.account or self._first.name)
+                if account is None:
+                    gone.append(job.id)
+                    continue
+                # Tracked now, so the history below can find it.
+                adopted.setdefault(account, []).append(self._track(job, account))
+        self._refill_all()
         for job_id in interrupted:
             await self._fail(job_id, Failure.LOST, "interrupted while uploading pictures")
         for job_id in gone:
@@ -301,9 +344,8 @@ class Dispatcher:
         for account, runs in adopted.items():
             await self._catch_up(account, runs)
             # Queued for a slot only after the catch-up has decided which need sending again.
-            async with self._ready:
-                self._adopted[account.name].extend(run.job_id for run in runs)
-                self._ready.notify_all()
+            self._adopted[account.name].extend(run.job_id for run in runs)
+            self._refill(account)
 
     async def _catch_up(self, account: Account, runs: list[_Run]) -> None:
         """Read what Midjourney posted while we were away, for the jobs that were in flight."""
@@ -396,58 +438,73 @@ class Dispatcher:
         `job`, the row as just stored, lets the slot send it without reading it back.
         """
         self.check_capacity()
-        async with self._ready:
-            if job is not None:
-                self._orders[job_id] = _Order.of(job)
-            if account not in self.accounts:
-                # An account since removed from the pool: any account may try (Discord
-                # refuses a message it cannot see, and the job fails clearly).
-                account = None
-            if account is not None:
-                self._pinned[job_id] = account
-            self._waiting.append(chat_id, job_id)
-            if account is None:
-                free_slots = sum(a.free for a in self.accounts.values())
-            else:
-                free_slots = self.accounts[account].free
-            position = max(0, self._waiting.index(job_id) + 1 - free_slots)
-            # Every worker looks: the one woken alone might belong to the wrong account.
-            self._ready.notify_all()
+        if job is not None:
+            self._orders[job_id] = _Order.of(job)
+        if account not in self.accounts:
+            # An account since removed from the pool: any account may try (Discord refuses a
+            # message it cannot see, and the job fails clearly).
+            account = None
+        if account is not None:
+            self._pinned[job_id] = account
+        self._waiting.append(chat_id, job_id)
+        self._refill_all()
+        position = self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
         await self._emit(JobQueued(job_id, position))
         return position
 
     # -- slots -----------------------------------------------------------------------------
 
-    async def _work(self, account: Account) -> None:
-        adopted_jobs = self._adopted[account.name]
+    def _refill_all(self) -> None:
+        for account in self.accounts.values():
+            self._refill(account)
+
+    def _refill(self, account: Account) -> None:
+        """Give each free slot of `account` its next job, in a task of its own: adopted jobs
+        first (they are at Midjourney already, paused or not), then waiting ones it may run.
+
+        Synchronous, so nothing else can take the same job or slot in between.
+        """
+        if not self._started:
+            return
+        adopted = self._adopted[account.name]
 
         def runnable(job_id: int) -> bool:
             return self._pinned.get(job_id, account.name) == account.name
 
-        while True:
-            async with self._ready:
-                # Adopted jobs are at Midjourney already; new ones wait out a pause.
-                await self._ready.wait_for(
-                    lambda: bool(adopted_jobs)
-                    or (account.healthy and self._waiting.has(runnable))
-                )
-                adopted = bool(adopted_jobs)
-                job_id = adopted_jobs.popleft() if adopted else self._waiting.pop_first(runnable)
-                assert job_id is not None
-                self._pinned.pop(job_id, None)
-                account.running += 1
-            try:
-                run = await (self._adopt(job_id) if adopted else self._launch(job_id, account))
-                if run is not None:
-                    await self._await_outcome(run)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                _log.exception("job crashed", extra={"job_id": job_id})
-                await self._fail(job_id, Failure.INTERNAL, type(exc).__name__)
-            finally:
-                account.running -= 1
-                self._release(job_id)
+        while account.running < account.concurrency:
+            if adopted:
+                job_id: int | None = adopted.popleft()
+                was_adopted = True
+            elif account.healthy:
+                job_id = self._waiting.pop_first(runnable)
+                was_adopted = False
+            else:
+                job_id = None
+            if job_id is None:
+                return
+            self._pinned.pop(job_id, None)
+            account.running += 1
+            slot = _Slot(account, self._refill)
+            task = asyncio.create_task(
+                self._hold(job_id, slot, adopted=was_adopted), name=f"mj-{account.name}-{job_id}"
+            )
+            self._workers.add(task)
+            task.add_done_callback(self._workers.discard)
+
+    async def _hold(self, job_id: int, slot: _Slot, *, adopted: bool) -> None:
+        """One job in one slot, from its send to its outcome."""
+        try:
+            run = await (self._adopt(job_id) if adopted else self._launch(job_id, slot.account))
+            if run is not None:
+                await self._await_outcome(run, slot)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            _log.exception("job crashed", extra={"job_id": job_id})
+            await self._fail(job_id, Failure.INTERNAL, type(exc).__name__)
+        finally:
+            slot.give_back()
+            self._release(job_id)
 
     def _track_order(
         self, job_id: int, order: _Order, nonce: str | None, account: Account
@@ -500,38 +557,66 @@ class Dispatcher:
     async def _launch(self, job_id: int, account: Account) -> _Run | None:
         nonce = new_nonce()
         order = self._orders.pop(job_id, None)
+        launch_write: asyncio.Task[bool] | None = None
+        if order is not None and time.monotonic() < self._leases_sure_until:
+            # Queued here, and no other process can have claimed it: send now, and store
+            # beside the send. Stopped in between, the job is sent again after the restart
+            # (Midjourney's late result is then matched by its prompt).
+            order = order.on(account)
+            launch_write = asyncio.create_task(
+                self._store_launch(job_id, order.launch_changes(nonce, account))
+            )
+            self._launch_writes.add(launch_write)
+            launch_write.add_done_callback(self._launch_writes.discard)
+        else:
+            order = await self._read_and_store_launch(job_id, order, nonce, account)
+            if order is None:
+                return None
+        # Track before sending: Midjourney's first reply can beat the HTTP response.
+        run = self._track_order(job_id, order, nonce, account)
+        run.launch_write = launch_write
+        await self._emit(JobStarted(job_id))
+        try:
+            await account.backend.submit(order.interaction(nonce))
+        except BridgeError as exc:
+            detail = exc.message if isinstance(exc, DiscordHTTPError) else str(exc)
+            await self._fail(job_id, Failure.DISCORD_REJECTED, detail)
+            return None
+        return run
+
+    async def _read_and_store_launch(
+        self, job_id: int, order: _Order | None, nonce: str, account: Account
+    ) -> _Order | None:
+        """Stored before sending, guarded by its status: a job another process may have
+        taken (or one queued before a restart, read here) is sent by one process only."""
         async with self.db.transaction() as session:
-            if order is None:  # queued before a restart, or by another process
+            if order is None:
                 job = await get_job(session=session, job_id=job_id)
                 if job is None or job.status is not JobStatus.QUEUED:
                     return None
                 order = _Order.of(job)
-            prompt = account.with_mode(order.prompt) if order.kind is JobKind.IMAGINE else None
-            # Stored before sending: a restart then knows it may be at Midjourney already.
-            changes: dict[str, object] = {
-                "status": JobStatus.SUBMITTED,
-                "nonce": nonce,
-                "account": account.name,
-                **({"prompt": prompt} if prompt is not None else {}),
-            }
+            order = order.on(account)
+            changes = order.launch_changes(nonce, account)
             if not await move_job(
                 session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
             ):
                 return None
-        if prompt is not None:
-            order = replace(order, prompt=prompt)
-        # Track before sending: Midjourney's first reply can beat the HTTP response.
-        run = self._track_order(job_id, order, nonce, account)
-        await self._emit(JobStarted(job_id))
-        try:
-            await account.backend.submit(order.interaction(nonce))
-        except DiscordHTTPError as exc:
-            await self._fail(job_id, Failure.DISCORD_REJECTED, exc.message)
-            return None
-        except BridgeError as exc:
-            await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
-            return None
-        return run
+        return order
+
+    async def _store_launch(self, job_id: int, changes: dict[str, object]) -> bool:
+        async with self.db.transaction() as session:
+            return await move_job(
+                session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
+            )
+
+    async def _launch_written(self, run: _Run | None) -> None:
+        """Wait for a SUBMITTED write that ran beside the send: every later write of the job
+        waits for it (shielded: it must land even when a waiter is cancelled)."""
+        if run is None or run.launch_write is None:
+            return
+        if not await asyncio.shield(run.launch_write):
+            # Only a row changed behind this process's back (its lease was held) gets here.
+            _log.error("a job sent here was no longer queued", extra={"job_id": run.job_id})
 
     async def _adopt(self, job_id: int) -> _Run | None:
         run = self._running.get(job_id)
@@ -550,16 +635,22 @@ class Dispatcher:
             return None
         return run
 
-    async def _await_outcome(self, run: _Run) -> None:
+    async def _await_outcome(self, run: _Run, slot: _Slot) -> None:
         while True:
             if not await self._wait_for_outcome(run):
                 await self._fail(run.job_id, Failure.TIMEOUT, "")
                 return
             outcome = run.outcome
             if isinstance(outcome, Completed):
+                # Midjourney is done with it: the slot's next job goes before the bookkeeping.
+                slot.give_back()
                 if await self._succeed(run.job_id, outcome):
                     return
-                run.outcome = None  # a guessed message that was another job's: wait on
+                # A guessed message that was another job's: this one is still at Midjourney.
+                # Its slot may have gone to the next job, so the account runs one over its
+                # concurrency until this one ends.
+                slot.take_again()
+                run.outcome = None
             elif isinstance(outcome, Failed):
                 await self._fail(run.job_id, outcome.kind.value, outcome.reason)
                 if outcome.kind.needs_account_action:
@@ -643,8 +734,7 @@ class Dispatcher:
             account.paused = None
             async with self.db.transaction() as session:
                 await set_state(session=session, key=_paused_key(account), value=None)
-        async with self._ready:
-            self._ready.notify_all()
+        self._refill_all()
         _log.info("Midjourney accounts resumed", extra={"accounts": len(paused)})
         await self._emit(AccountResumed(tuple(self._waiting)))
 
@@ -653,6 +743,7 @@ class Dispatcher:
     async def _succeed(self, job_id: int, result: Completed) -> bool:
         """Record the result; False if another job (of another process) has that message."""
         image = result.image
+        await self._launch_written(self._running.get(job_id))
         try:
             async with self.db.transaction() as session:
                 await set_job(
@@ -680,6 +771,7 @@ class Dispatcher:
         return True
 
     async def _fail(self, job_id: int, reason: str, detail: str) -> None:
+        await self._launch_written(self._running.get(job_id))
         async with self.db.transaction() as session:
             job = await get_job(session=session, job_id=job_id)
             if job is None or job.status.finished:
@@ -738,6 +830,7 @@ class Dispatcher:
                 # while it waits for the database, and need not write the same again.
                 before, run.stored = run.stored, stored
                 try:
+                    await self._launch_written(run)
                     async with self.db.transaction() as session:
                         await set_job_unless_finished(
                             session=session,

@@ -52,8 +52,8 @@ class FairQueue:
                 return self._served(entry[0], entry[2])
         return None
 
-    def has(self, accept: Callable[[int], bool]) -> bool:
-        return any(accept(job_id) for _, _, job_id in self._heap)
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._chat_of
 
     def _served(self, tag: int, job_id: int) -> int:
         self._served_tag = max(self._served_tag, tag)

@@ -38,6 +38,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import models, state  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.sqlite_driver import DBAPI as SQLITE_DBAPI
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -102,6 +103,8 @@ class Database:
             # job transitions never interleave (SQLite has a single writer anyway).
             options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
             options["pool_reset_on_return"] = None  # see _rollback_if_open
+            if url.startswith("sqlite+aiosqlite"):
+                options["module"] = SQLITE_DBAPI  # one thread trip per statement
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)

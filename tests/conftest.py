@@ -141,13 +141,16 @@ StartBot = Callable[..., Awaitable[RunningBot]]
 
 @pytest.fixture
 async def start_bot(tg: FakeTelegram) -> AsyncIterator[StartBot]:
-    """Start `bot.app.run` in this loop; wait until it polls Telegram; stop it at teardown."""
+    """Start `bot.app.run` in this loop; wait until it polls Telegram and says it is ready;
+    stop it at teardown."""
     running: list[RunningBot] = []
 
     async def start(settings: Settings, backend: Backend | None = None) -> RunningBot:
-        stop = asyncio.Event()
+        stop, ready = asyncio.Event(), asyncio.Event()
         polls = len(tg.calls_of("getUpdates"))
-        task = asyncio.create_task(run(settings, stop=stop, backend=backend, poll_timeout=1))
+        task = asyncio.create_task(
+            run(settings, stop=stop, backend=backend, poll_timeout=1, on_ready=ready.set)
+        )
         bot = RunningBot(settings, stop, task)
         running.append(bot)
         waiter = asyncio.create_task(tg.wait_for("getUpdates", count=polls + 1, timeout=15))
@@ -156,6 +159,7 @@ async def start_bot(tg: FakeTelegram) -> AsyncIterator[StartBot]:
             waiter.cancel()
             task.result()  # raises what start-up raised
         await waiter
+        await asyncio.wait_for(ready.wait(), 15)
         return bot
 
     yield start

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from bridge.dispatcher import Dispatcher, prompt_key
 from bridge.errors import QueueFull
 from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
 from bridge.interactions import Interaction
+from bridge.parser import parse
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.jobs import create_job, get_job, update_job
@@ -48,6 +50,9 @@ class Recorder:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(seen()) >= count), 10)
         return seen()
+
+    async def finished_so_far(self) -> list[JobEvent]:
+        return [e for e in self.events if isinstance(e, JobSucceeded | JobFailed)]
 
     async def finished(self, count: int) -> list[JobEvent]:
         return await self.until((JobSucceeded, JobFailed), count)
@@ -197,11 +202,18 @@ class _HistoryOnly:
     def __init__(self, history: list[dict[str, Any]]) -> None:
         self.sent: list[Interaction] = []
         self._history = history
+        self._changed = asyncio.Condition()
 
     async def start(self, sink: Any) -> None: ...
 
     async def submit(self, interaction: Interaction) -> None:
-        self.sent.append(interaction)
+        async with self._changed:
+            self.sent.append(interaction)
+            self._changed.notify_all()
+
+    async def until_sent(self, count: int) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.sent) >= count), 5)
 
     async def history(self, limit: int) -> list[dict[str, Any]]:
         return self._history
@@ -246,3 +258,91 @@ async def test_a_job_sent_just_before_a_stop_takes_its_late_result_from_history(
     else:  # an older result of the same prompt is somebody else's: sent again, then no news
         assert isinstance(outcome, JobFailed)
         assert [i.nonce for i in backend.sent] == ["123"]
+
+
+async def _row(db: Database, job_id: int) -> Job:
+    async with db.transaction() as session:
+        job = await get_job(session=session, job_id=job_id)
+    assert job is not None
+    return job
+
+
+@asynccontextmanager
+async def _database_busy(db: Database) -> AsyncIterator[None]:
+    """Hold SQLite's only connection, as a long transaction elsewhere in the bot would."""
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction() as session:
+            await session.connection()
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        await holder
+
+
+async def test_a_freed_slot_sends_its_next_job_while_the_database_is_busy(db: Database) -> None:
+    # Midjourney's time is what the bridge must not waste: the slot goes to the next job as
+    # soon as a result arrives (before the result is recorded), and a job queued here is sent
+    # beside its SUBMITTED write, not after it.
+    backend = _HistoryOnly([])
+    mj = Dispatcher(db=db, accounts=[Account("main", backend, 1)], queue_limit=5, job_timeout=5)
+    recorder = Recorder()
+    mj.subscribe(recorder)
+    await mj.start()
+    try:
+        # Made after the start, as the bot makes them: the start claims any job already there.
+        first = await add_job(db, prompt="a quiet pond", **mj.ownership())
+        second = await add_job(db, prompt="a river", **mj.ownership())
+        rows = [await _row(db, first), await _row(db, second)]
+        async with _database_busy(db):
+            await mj.submit(first, chat_id=1, job=rows[0])
+            await mj.submit(second, chat_id=2, job=rows[1])
+            await backend.until_sent(1)
+            result = parse("MESSAGE_CREATE", _posted_result("a quiet pond", datetime.now(UTC)))
+            assert result is not None
+            await mj.on_mj_event(result)
+            await backend.until_sent(2)
+            assert [i.prompt for i in backend.sent] == ["a quiet pond", "a river"]
+            assert not await recorder.finished_so_far(), "nothing can be recorded yet"
+        [outcome] = await recorder.finished(1)
+        assert isinstance(outcome, JobSucceeded)
+        assert outcome.job_id == first
+        sent = await _row(db, second)
+        # Written once the database was free: a restart knows it is at Midjourney.
+        assert (sent.status, sent.nonce, sent.account) == (
+            JobStatus.SUBMITTED,
+            backend.sent[1].nonce,
+            "main",
+        )
+    finally:
+        await mj.aclose()
+
+
+async def test_with_its_leases_in_doubt_a_process_stores_a_job_before_sending_it(
+    db: Database,
+) -> None:
+    # Another process may take over jobs whose leases ran out; its SUBMITTED write is guarded by
+    # the job's status, so a job goes out from one process only. Here the last renewal is as
+    # good as half a lease ago (a stuck database): the write must come first.
+    backend = _HistoryOnly([])
+    mj = Dispatcher(db=db, accounts=[Account("main", backend, 1)], queue_limit=5, job_timeout=5)
+    await mj.start()
+    try:
+        job_id = await add_job(db, prompt="a quiet pond", **mj.ownership())
+        row = await _row(db, job_id)
+        mj._leases_sure_until = 0.0
+        async with _database_busy(db):
+            await mj.submit(job_id, chat_id=1, job=row)
+            await asyncio.sleep(0.1)
+            assert backend.sent == []
+        await backend.until_sent(1)
+        assert (await _row(db, job_id)).nonce == backend.sent[0].nonce
+    finally:
+        await mj.aclose()
