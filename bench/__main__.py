@@ -39,6 +39,8 @@ GRID_BYTES = 2 * 1024 * 1024
 FIGURE_KEYS = (
     "bridge_latency_p50_ms",
     "bridge_latency_p99_ms",
+    "bridge_latency_lockstep_p50_ms",
+    "bridge_latency_lockstep_p99_ms",
     "bridge_latency_saturated_p50_ms",
     "bridge_throughput_jobs_per_s",
     "slot_utilization_pct",

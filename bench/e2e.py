@@ -7,6 +7,7 @@ one another.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ class Sizes:
     memory_measured: int = 2000
     memory_batch: int = 100
     latency_step_s: float = 1.5  # SIMULATOR_STEP_S's default
+    # Each job's step lasts latency_step_s times a factor drawn from 1 ± this (seeded):
+    # Midjourney's jobs vary in length, so their results do not all land at once.
+    latency_spread: float = 0.5
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -167,10 +171,15 @@ class _LatencyRun:
 
 
 async def _latency_run(
-    sizes: Sizes, grid_png: bytes, tally: Tally, *, step: float, run: str
+    sizes: Sizes, grid_png: bytes, tally: Tally, *, step: float, spread: float, run: str
 ) -> _LatencyRun:
     jobs = sizes.latency_jobs
-    model = BenchModel(step_delay=step, fixed_image=grid_png)
+    rng = random.Random(7)
+    model = BenchModel(
+        step_delay=step,
+        fixed_image=grid_png,
+        next_delays=[step * rng.uniform(1 - spread, 1 + spread) for _ in range(jobs)],
+    )
     options = StageOptions(
         model=model, concurrency=sizes.latency_concurrency, telegram_pacing=False
     )
@@ -201,7 +210,7 @@ async def _latency_run(
         "mj_concurrency": sizes.latency_concurrency,
         "private_chats": jobs,
         "grid_png_bytes": len(grid_png),
-        "model": f"step_delay={step:g} s, progress 15/46/78 %",
+        "model": f"step_delay={step:g} s ± {spread:.0%} per job, progress 15/46/78 %",
         "progress_edit_interval_s": options.progress_interval,
         "telegram_chat_rate": UNPACED_RATE,
         "wall_time_s": round(elapsed, 2),
@@ -224,13 +233,24 @@ async def bench_latency(sizes: Sizes, grid_png: bytes, tally: Tally) -> list[Fig
     Latency of a job: its final message framed onto the gateway (fake Discord) -> its sendPhoto
     request received by the fake Telegram (`Call.at`, after the upload was read).
 
-    Midjourney takes 1.5 s a step (the simulator's pace, still ~8x faster than Midjourney), so
-    results arrive at a rate a bridge meets: an instant Midjourney keeps 30 results in the
-    pipeline at all times, and its latency is then 30 / throughput (Little's law), which the
-    second, saturated run reports as information.
+    Midjourney takes 1.5 s a step (the simulator's pace, still ~8x faster than Midjourney),
+    each job 50 % faster or slower (seeded), so results arrive at a rate a bridge meets, spread
+    out as Midjourney's are. Two runs report as information what a bridge cannot hide:
+    - lockstep: every job exactly 1.5 s a step, so the 30 in flight finish in the same
+      millisecond, wave after wave, and the last of each wave waits for the 29 before it;
+    - saturated: an instant Midjourney keeps 30 results in the pipeline at all times, and the
+      latency is then 30 / throughput (Little's law).
     """
-    bridge = await _latency_run(sizes, grid_png, tally, step=sizes.latency_step_s, run="latency")
-    saturated = await _latency_run(sizes, grid_png, tally, step=0.0, run="latency (saturated)")
+    step = sizes.latency_step_s
+    bridge = await _latency_run(
+        sizes, grid_png, tally, step=step, spread=sizes.latency_spread, run="latency"
+    )
+    lockstep = await _latency_run(
+        sizes, grid_png, tally, step=step, spread=0.0, run="latency (lockstep)"
+    )
+    saturated = await _latency_run(
+        sizes, grid_png, tally, step=0.0, spread=0.0, run="latency (saturated)"
+    )
     jobs = sizes.latency_jobs
     by_method = Counter(call.method for call in bridge.job_calls)
     queued_edits = sum(1 for c in bridge.job_calls if is_status_edit(c))
@@ -244,6 +264,13 @@ async def bench_latency(sizes: Sizes, grid_png: bytes, tally: Tally) -> list[Fig
             target=50,
         ),
         _latency_figure("bridge_latency_p99_ms", "bridge latency p99", bridge, 99, target=250),
+        _latency_figure(
+            "bridge_latency_lockstep_p50_ms",
+            "… p50 lockstep (30 results in the same millisecond, wave after wave)",
+            lockstep,
+            50,
+        ),
+        _latency_figure("bridge_latency_lockstep_p99_ms", "… p99 lockstep", lockstep, 99),
         _latency_figure(
             "bridge_latency_saturated_p50_ms",
             "… p50 saturated (instant Midjourney, 30 results always pending)",

@@ -60,6 +60,23 @@ def _wrap_async(owner: Any, name: str, stage: str, pick: str) -> None:
     setattr(owner, name, traced)
 
 
+def _name_jobs() -> None:
+    """Stamp ("job", "<job id> <prompt>") when the dispatcher starts tracking a job, so that
+    stamps keyed by job id and those keyed by prompt can be paired."""
+    found = _target("bridge.dispatcher", "Dispatcher._track_order")
+    if found is None:
+        return
+    owner, name = found
+    original: Callable[..., Any] = getattr(owner, name)
+
+    @functools.wraps(original)
+    def traced(self: Any, job_id: int, order: Any, *args: Any, **kwargs: Any) -> Any:
+        _STAMPS.append(("job", f"{job_id} {getattr(order, 'prompt', '')}", time.monotonic()))
+        return original(self, job_id, order, *args, **kwargs)
+
+    setattr(owner, name, traced)
+
+
 def _target(module: str, qualname: str) -> tuple[Any, str] | None:
     try:
         owner: Any = importlib.import_module(module)
@@ -93,6 +110,7 @@ def install(path: str) -> None:
     _trace_rate_limiter()
     _count_transactions()
     _time_collections()
+    _name_jobs()
     atexit.register(_dump, path)
 
 

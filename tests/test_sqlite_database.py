@@ -1,8 +1,11 @@
-"""storage/sqlite_driver.py: one trip to aiosqlite's thread per statement, and everything
-SQLAlchemy reads after a statement (rows, rowcount, lastrowid, errors) as before."""
+"""SQLite as storage/db.py drives it: one trip to aiosqlite's thread per statement
+(storage/sqlite_driver.py), with everything SQLAlchemy reads after a statement (rows, rowcount,
+lastrowid, errors) as before, and transactions that take turns without a session each."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
 from storage.jobs import create_job, get_job, move_job, set_job
@@ -93,3 +97,27 @@ async def test_rows_counts_ids_and_errors_come_back_as_from_sqlite3(db: Database
         job = await get_job(session=session, job_id=1)
     assert job is not None
     assert job.result_message_id is None
+
+
+async def test_transactions_waiting_for_their_turn_hold_no_session(db: Database) -> None:
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.transaction() as session:
+            await session.connection()
+            held.set()
+            await release.wait()
+
+    async def read() -> Job | None:
+        async with db.transaction() as session:
+            return await get_job(session=session, job_id=1)
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    waiters = [asyncio.create_task(read()) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    gc.collect()
+    assert sum(isinstance(o, AsyncSession) for o in gc.get_objects()) == 1
+    release.set()
+    await holder
+    assert await asyncio.gather(*waiters) == [None] * 5
