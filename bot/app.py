@@ -73,6 +73,7 @@ def build_application(settings: Settings) -> BotApplication:
         # chats (about one message a second).
         .rate_limiter(ChatPacedRateLimiter(max_retries=5, scale=settings.telegram_chat_rate))
         .concurrent_updates(True)
+        .job_queue(None)  # nothing is scheduled through PTB (no APScheduler installed)
         .media_write_timeout(60)
         .build()
     )
