@@ -45,6 +45,8 @@ FIGURE_KEYS = (
     "bridge_throughput_jobs_per_s",
     "slot_utilization_pct",
     "slot_gap_p99_ms",
+    "slot_utilization_stress_pct",
+    "slot_gap_stress_p99_ms",
     "telegram_calls_per_job",
     "telegram_429s",
     "gateway_events_per_s",

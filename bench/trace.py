@@ -3,8 +3,9 @@
 Enabled in the bot process by `bench.botproc` when its config has "trace_path"; it wraps (at run
 time, in that process only) the functions a finished job passes through and writes
 `[[stage, key, monotonic time], ...]` as JSON at exit. Keys: the job id, the CDN URL or the
-photo caption (= prompt). Nothing is wrapped unless tracing is asked for, and a function that
-has moved away in the product is skipped rather than failing the run.
+photo caption (= prompt); on the way in from the gateway, "final" for a message with an
+attachment (a result) and "other" for the rest. Nothing is wrapped unless tracing is asked
+for, and a function that has moved away in the product is skipped rather than failing the run.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import atexit
 import functools
 import importlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 Stamp = tuple[str, str, float]
+_ATTACHED = re.compile(r'"attachments":\s*\[\{')
 _STAMPS: list[Stamp] = []
 
 
@@ -38,6 +41,13 @@ def _key_of(args: tuple[Any, ...], kwargs: dict[str, Any], pick: str) -> str:
         # Final messages carry the prompt: that is the key the bench process knows them by.
         if type(event).__name__ == "Completed":
             value = f"Completed:{getattr(event, 'prompt', '')}"
+    elif pick == "raw":
+        raw = args[1] if len(args) > 1 else ""
+        final = isinstance(raw, str) and '"MESSAGE_CREATE"' in raw and _ATTACHED.search(raw)
+        value = "final" if final else "other"
+    elif pick == "raw_event":
+        data = args[2] if len(args) > 2 else {}
+        value = "final" if args[1] == "MESSAGE_CREATE" and data.get("attachments") else "other"
     else:
         value = None
     return str(value)
@@ -92,6 +102,10 @@ def _target(module: str, qualname: str) -> tuple[Any, str] | None:
 
 # (module, attribute, stage name, what identifies the job in its arguments)
 _POINTS: list[tuple[str, str, str, str]] = [
+    ("discord.gateway", "DiscordWebSocket.received_message", "ws_received", "raw"),
+    ("bridge.listener", "ChannelListener.on_socket_raw_receive", "raw_receive", "raw"),
+    ("bridge.discord_backend", "DiscordBackend._on_raw", "on_raw", "raw_event"),
+    ("bridge.discord_backend", "DiscordBackend._on_user_event", "user_event", "raw_event"),
     ("bridge.dispatcher", "Dispatcher.on_mj_event", "on_mj_event", "event"),
     ("bridge.dispatcher", "Dispatcher._succeed", "succeed", "job_id"),
     ("bridge.dispatcher", "Dispatcher._launch", "launch", "job_id"),

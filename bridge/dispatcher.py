@@ -171,6 +171,7 @@ class _Run:
     stored: tuple[str, str | None] | None = None
     # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
     launch_write: asyncio.Task[bool] | None = None
+    slot: _Slot | None = None  # set once its task holds one
     news: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -494,7 +495,7 @@ class Dispatcher:
     async def _hold(self, job_id: int, slot: _Slot, *, adopted: bool) -> None:
         """One job in one slot, from its send to its outcome."""
         try:
-            run = await (self._adopt(job_id) if adopted else self._launch(job_id, slot.account))
+            run = await (self._adopt(job_id, slot) if adopted else self._launch(job_id, slot))
             if run is not None:
                 await self._await_outcome(run, slot)
         except asyncio.CancelledError:
@@ -554,7 +555,8 @@ class Dispatcher:
         while len(self._finished_ids) > _FINISHED_MEMORY:
             self._finished_ids.popitem(last=False)
 
-    async def _launch(self, job_id: int, account: Account) -> _Run | None:
+    async def _launch(self, job_id: int, slot: _Slot) -> _Run | None:
+        account = slot.account
         nonce = new_nonce()
         order = self._orders.pop(job_id, None)
         launch_write: asyncio.Task[bool] | None = None
@@ -575,6 +577,7 @@ class Dispatcher:
         # Track before sending: Midjourney's first reply can beat the HTTP response.
         run = self._track_order(job_id, order, nonce, account)
         run.launch_write = launch_write
+        run.slot = slot
         await self._emit(JobStarted(job_id))
         try:
             await account.backend.submit(order.interaction(nonce))
@@ -604,6 +607,9 @@ class Dispatcher:
         return order
 
     async def _store_launch(self, job_id: int, changes: dict[str, object]) -> bool:
+        # Made just before the send, this task would run first. On Python 3.11 aiohttp writes
+        # a request's body in a task of its own: let that go out before this transaction starts.
+        await asyncio.sleep(0)
         async with self.db.transaction() as session:
             return await move_job(
                 session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
@@ -618,9 +624,12 @@ class Dispatcher:
             # Only a row changed behind this process's back (its lease was held) gets here.
             _log.error("a job sent here was no longer queued", extra={"job_id": run.job_id})
 
-    async def _adopt(self, job_id: int) -> _Run | None:
+    async def _adopt(self, job_id: int, slot: _Slot) -> _Run | None:
         run = self._running.get(job_id)
-        if run is None or not run.resend:
+        if run is None:
+            return None
+        run.slot = slot
+        if not run.resend:
             return run
         # No trace of it in the channel: it may never have reached Discord. The same nonce
         # again is harmless if it did, since Discord drops a repeated nonce.
@@ -642,8 +651,11 @@ class Dispatcher:
                 return
             outcome = run.outcome
             if isinstance(outcome, Completed):
-                # Midjourney is done with it: the slot's next job goes before the bookkeeping.
+                # Given back already when the result came in (on_mj_event), unless it came
+                # before this task held the slot. Then one turn of the loop for the next job's
+                # send to go out before this job's bookkeeping.
                 slot.give_back()
+                await asyncio.sleep(0)
                 if await self._succeed(run.job_id, outcome):
                     return
                 # A guessed message that was another job's: this one is still at Midjourney.
@@ -817,6 +829,10 @@ class Dispatcher:
         self._bind(run, event.ref)
         if isinstance(event, Completed | Failed):
             run.outcome = event
+            if isinstance(event, Completed) and run.slot is not None:
+                # Midjourney is done with it: the slot's next job is sent now, before the
+                # result is recorded and before this job's task even wakes up to record it.
+                run.slot.give_back()
         elif isinstance(event, Progress | Started):
             percent = event.percent if isinstance(event, Progress) else None
             interaction_id = run.interaction_ids[-1] if run.interaction_ids else None
