@@ -402,8 +402,8 @@ async def _backlog_run(
 async def bench_utilization(sizes: Sizes, tally: Tally) -> list[Figure]:
     """Slots under a backlog, in two runs.
 
-    - target run: Midjourney takes 1 s ± 50 % a job. Still ten times shorter than its fastest
-      (turbo) jobs, and the shortest length at which the gap target (20 ms) and 98 % agree.
+    - target run: Midjourney takes 1 s ± 50 % a job. Many times shorter than any real job,
+      and the shortest length at which the gap target (20 ms) and 98 % agree.
     - stress run (information): 50 ms a job, all alike, so the 3 slots free in the same
       millisecond wave after wave, 60 results a second. What utilization then shows is the
       refill's fixed cost (gateway read, send, the fake's HTTP parsing: about 3 ms) against
