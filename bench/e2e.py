@@ -406,7 +406,7 @@ async def bench_utilization(sizes: Sizes, tally: Tally) -> list[Figure]:
       and the shortest length at which the gap target (20 ms) and 98 % agree.
     - stress run (information): 50 ms a job, all alike, so the 3 slots free in the same
       millisecond wave after wave, 60 results a second. What utilization then shows is the
-      refill's fixed cost (gateway read, send, the fake's HTTP parsing: about 3 ms) against
+      refill's fixed cost (gateway read, send, the fake's HTTP parsing: about 2 ms) against
       50 ms, and the gap p99 is that of a bot busy with 60 results a second.
     """
     target = await _backlog_run(
