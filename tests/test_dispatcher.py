@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from storage.db import Database
 from storage.jobs import create_job, get_job, update_job
 from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
 from storage.quota import reserve
+from tests.busy_database import database_busy
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
@@ -267,26 +267,6 @@ async def _row(db: Database, job_id: int) -> Job:
     return job
 
 
-@asynccontextmanager
-async def _database_busy(db: Database) -> AsyncIterator[None]:
-    """Hold SQLite's only connection, as a long transaction elsewhere in the bot would."""
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with db.transaction() as session:
-            await session.connection()
-            held.set()
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
-    await held.wait()
-    try:
-        yield
-    finally:
-        release.set()
-        await holder
-
-
 async def test_a_freed_slot_sends_its_next_job_while_the_database_is_busy(db: Database) -> None:
     # Midjourney's time is what the bridge must not waste: the slot goes to the next job as
     # soon as a result arrives (before the result is recorded), and a job queued here is sent
@@ -301,7 +281,7 @@ async def test_a_freed_slot_sends_its_next_job_while_the_database_is_busy(db: Da
         first = await add_job(db, prompt="a quiet pond", **mj.ownership())
         second = await add_job(db, prompt="a river", **mj.ownership())
         rows = [await _row(db, first), await _row(db, second)]
-        async with _database_busy(db):
+        async with database_busy(db):
             await mj.submit(first, chat_id=1, job=rows[0])
             await mj.submit(second, chat_id=2, job=rows[1])
             await backend.until_sent(1)
@@ -342,7 +322,7 @@ async def test_with_its_leases_in_doubt_a_process_stores_a_job_before_sending_it
         job_id = await add_job(db, prompt="a quiet pond", **mj.ownership())
         row = await _row(db, job_id)
         mj._leases_sure_until = 0.0
-        async with _database_busy(db):
+        async with database_busy(db):
             await mj.submit(job_id, chat_id=1, job=row)
             await asyncio.sleep(0.1)
             assert backend.sent == []

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import Database
 from storage.jobs import create_job, get_job, move_job, set_job
 from storage.models import Job, JobStatus
+from tests.busy_database import database_busy
 
 
 @pytest.fixture
@@ -100,24 +101,14 @@ async def test_rows_counts_ids_and_errors_come_back_as_from_sqlite3(db: Database
 
 
 async def test_transactions_waiting_for_their_turn_hold_no_session(db: Database) -> None:
-    held, release = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with db.transaction() as session:
-            await session.connection()
-            held.set()
-            await release.wait()
-
     async def read() -> Job | None:
         async with db.transaction() as session:
             return await get_job(session=session, job_id=1)
 
-    holder = asyncio.create_task(hold())
-    await held.wait()
-    waiters = [asyncio.create_task(read()) for _ in range(5)]
-    await asyncio.sleep(0.01)
-    gc.collect()
-    assert sum(isinstance(o, AsyncSession) for o in gc.get_objects()) == 1
-    release.set()
-    await holder
+    async with database_busy(db):
+        waiters = [asyncio.create_task(read()) for _ in range(5)]
+        await asyncio.sleep(0.01)
+        gc.collect()
+        # The busy transaction's session only.
+        assert sum(isinstance(o, AsyncSession) for o in gc.get_objects()) == 1
     assert await asyncio.gather(*waiters) == [None] * 5
