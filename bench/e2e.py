@@ -330,15 +330,29 @@ def _time_weighted_mean(log: list[tuple[float, int]], start: float, end: float) 
 
 
 @dataclass
-class _BacklogRun:
+class BacklogRun:
     utilization_pct: float
-    gaps: list[float]
-    details: dict[str, Any]
+    finals: list[float]  # when each result went onto the gateway, in order
+    refills: list[float]  # when each job sent into a freed slot reached Discord, in order
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gaps(self) -> list[float]:
+        # The k-th slot to free (k-th final message) is refilled by the k-th interaction after
+        # the gate: the dispatcher hands out waiting jobs first come, first served. Pairing
+        # order statistics never pairs an interaction with a final message after it.
+        return [refill - final for refill, final in zip(self.refills, self.finals, strict=False)]
 
 
-async def _backlog_run(
-    sizes: Sizes, tally: Tally, *, job_s: float, spread: float, run: str
-) -> _BacklogRun:
+async def backlog_run(
+    sizes: Sizes,
+    tally: Tally,
+    *,
+    job_s: float,
+    spread: float,
+    run: str,
+    trace_path: str | None = None,
+) -> BacklogRun:
     """A backlog of util_jobs jobs at MJ_CONCURRENCY=util_concurrency, each taking Midjourney
     job_s ± spread (seeded).
 
@@ -355,7 +369,7 @@ async def _backlog_run(
         gate=asyncio.Event(),
         next_delays=[job_s * rng.uniform(1 - spread, 1 + spread) for _ in range(jobs)],
     )
-    options = StageOptions(model=model, concurrency=slots)
+    options = StageOptions(model=model, concurrency=slots, trace_path=trace_path)
     async with Stage(options) as stage:
         # One job per chat, so per-chat pacing does not stretch the queueing phase.
         chats = _private_chats(stage, jobs, 20_000)
@@ -383,20 +397,17 @@ async def _backlog_run(
 
     backlog_end = arrivals[-1]  # the last job left the queue
     mean_in_flight = _time_weighted_mean(log, gate_opened, backlog_end)
-    # The k-th slot to free (k-th final message) is refilled by the (slots+k)-th interaction:
-    # the dispatcher hands out waiting jobs first come, first served. Pairing order statistics
-    # never pairs an interaction with a final message after it.
-    later = [t for t in arrivals if t > gate_opened]
-    gaps = [arrival - final for arrival, final in zip(later, finals, strict=False)]
-    details = {
+    refills = [t for t in arrivals if t > gate_opened]
+    result = BacklogRun(round(mean_in_flight / slots * 100, 1), finals, refills)
+    result.details = {
         "jobs": jobs,
         "mj_concurrency": slots,
         "midjourney_job_s": f"{job_s:g} ± {spread:.0%}",
         "window_s": round(backlog_end - gate_opened, 3),
         "mean_in_flight": round(mean_in_flight, 3),
-        "gap_ms": summary_ms(gaps),
+        "gap_ms": summary_ms(result.gaps),
     }
-    return _BacklogRun(round(mean_in_flight / slots * 100, 1), gaps, details)
+    return result
 
 
 async def bench_utilization(sizes: Sizes, tally: Tally) -> list[Figure]:
@@ -409,10 +420,8 @@ async def bench_utilization(sizes: Sizes, tally: Tally) -> list[Figure]:
       refill's fixed cost (gateway read, send, the fake's HTTP parsing: about 2 ms) against
       50 ms, and the gap p99 is that of a bot busy with 60 results a second.
     """
-    target = await _backlog_run(
-        sizes, tally, job_s=sizes.util_job_s, spread=0.5, run="utilization"
-    )
-    stress = await _backlog_run(
+    target = await backlog_run(sizes, tally, job_s=sizes.util_job_s, spread=0.5, run="utilization")
+    stress = await backlog_run(
         sizes, tally, job_s=sizes.util_stress_job_s, spread=0.0, run="utilization (stress)"
     )
     return [

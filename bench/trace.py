@@ -107,6 +107,8 @@ _POINTS: list[tuple[str, str, str, str]] = [
     ("bridge.discord_backend", "DiscordBackend._on_raw", "on_raw", "raw_event"),
     ("bridge.discord_backend", "DiscordBackend._on_user_event", "user_event", "raw_event"),
     ("bridge.dispatcher", "Dispatcher.on_mj_event", "on_mj_event", "event"),
+    # aiohttp writes a request's body in a task of its own (Python 3.11): when it really goes.
+    ("aiohttp.client_reqrep", "ClientRequest.write_bytes", "write_bytes", "none"),
     ("bridge.dispatcher", "Dispatcher._succeed", "succeed", "job_id"),
     ("bridge.dispatcher", "Dispatcher._launch", "launch", "job_id"),
     ("bridge.discord_backend", "DiscordBackend.submit", "submit", "prompt"),
