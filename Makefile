@@ -3,19 +3,44 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean postgres
+.PHONY: run test lint bench clean postgres lock lock-check
 
-# Installs are stamped so that a second `make` does not reinstall; a changed pyproject.toml does.
-$(VENV)/.stamp-run: pyproject.toml
+# Dependencies come from uv.lock (README "Dependencies and the lock file"): uv itself is
+# installed from PyPI into .uv/ at the version below, and `uv sync --frozen` makes .venv exactly
+# the lock. Installs are stamped so that a second `make` does not reinstall; a changed
+# pyproject.toml or uv.lock does.
+UV_VERSION := 0.13.8
+UV_DIR     ?= .uv
+UV         := $(UV_DIR)/bin/uv
+# uv never downloads an interpreter here: it uses $(PYTHON), as the venv always did.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+UV_SYNC    := $(UV) sync --frozen --python $(PYTHON)
+
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.x")'
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	@test -x $(UV_DIR)/bin/python || $(PYTHON) -m venv $(UV_DIR)
+	$(UV_DIR)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	@touch $@
 
-$(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-run
-	$(PY) -m pip install --quiet -e '.[dev]'
+# `make run` keeps the dev tools a developer already has (--inexact); `make test` syncs exactly.
+$(VENV)/.stamp-run: pyproject.toml uv.lock | $(UV)
+	$(UV_SYNC) --inexact
 	@touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml uv.lock $(VENV)/.stamp-run
+	$(UV_SYNC) --extra dev
+	@touch $@
+
+# pyproject.toml's ranges and uv.lock must agree: fails (and names the drift) when someone
+# changed a range without re-locking. Fix: `make lock` and commit uv.lock.
+lock-check: | $(UV)
+	@$(UV) lock --check --python $(PYTHON) || { \
+	  echo "uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock"; exit 1; }
+
+# Re-lock after a change of pyproject.toml's dependencies; versions already locked stay put.
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON)
 
 run: $(VENV)/.stamp-run
 	@if [ ! -f .env ]; then \
@@ -41,7 +66,7 @@ postgres:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || \
 	  echo "Could not install PostgreSQL: its test variants are skipped (under CI they fail)"; }
 
-test: $(VENV)/.stamp-dev postgres
+test: lock-check $(VENV)/.stamp-dev postgres
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -49,4 +74,4 @@ bench: $(VENV)/.stamp-dev
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(UV_DIR) .pytest_cache .ruff_cache
