@@ -34,7 +34,14 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from bridge.accounts import Account
-from bridge.errors import BridgeError, DiscordHTTPError, NotRunning, Paused, QueueFull
+from bridge.errors import (
+    BridgeError,
+    DiscordHTTPError,
+    DiscordMaybeSent,
+    NotRunning,
+    Paused,
+    QueueFull,
+)
 from bridge.events import (
     AccountPaused,
     AccountResumed,
@@ -581,6 +588,9 @@ class Dispatcher:
         await self._emit(JobStarted(job_id))
         try:
             await account.backend.submit(order.interaction(nonce))
+        except DiscordMaybeSent:
+            # Discord may have taken it: Midjourney's messages (or the timeout) will tell.
+            _log.warning("interaction maybe sent; waiting", extra={"job_id": job_id})
         except BridgeError as exc:
             detail = exc.message if isinstance(exc, DiscordHTTPError) else str(exc)
             await self._fail(job_id, Failure.DISCORD_REJECTED, detail)
@@ -639,6 +649,8 @@ class Dispatcher:
         assert job.nonce is not None
         try:
             await run.account.backend.submit(_Order.of(job).interaction(job.nonce))
+        except DiscordMaybeSent:
+            _log.warning("interaction maybe sent; waiting", extra={"job_id": job_id})
         except BridgeError as exc:
             await self._fail(job_id, Failure.DISCORD_REJECTED, str(exc))
             return None
@@ -710,6 +722,8 @@ class Dispatcher:
         )
         try:
             await run.account.backend.submit(interaction)
+        except DiscordMaybeSent:
+            _log.warning("modal submit maybe sent; waiting", extra={"job_id": run.job_id})
         except BridgeError as exc:
             _log.warning("modal submit refused", extra={"job_id": run.job_id, "error": str(exc)})
             run.outcome = Failure.DISCORD_REJECTED

@@ -2,7 +2,10 @@
 
 BridgeError
 ├── DiscordHTTPError (status, code): Discord refused a REST call
-│   └── DiscordRateLimited (retry_after): still 429 after our retries
+│   ├── DiscordRateLimited (retry_after): still 429 after our retries
+│   └── DiscordUnavailable: still 5xx (or no answer: status 0) after our retries
+│       └── DiscordMaybeSent: a POST Discord may have acted on before it failed; an
+│           interaction's job keeps waiting for Midjourney's messages
 ├── QueueFull (limit): the waiting queue is at MJ_QUEUE_LIMIT
 ├── Paused (reason): the Midjourney account needs attention; nothing is accepted
 └── NotRunning: the dispatcher was used before start() or after aclose()
@@ -27,6 +30,15 @@ class DiscordRateLimited(DiscordHTTPError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(429, None, f"rate limited, retry after {retry_after:.1f}s")
         self.retry_after = retry_after
+
+
+class DiscordUnavailable(DiscordHTTPError):
+    def __init__(self, status: int | None) -> None:
+        super().__init__(status or 0, None, "Discord is unavailable")
+
+
+class DiscordMaybeSent(DiscordUnavailable):
+    pass
 
 
 class QueueFull(BridgeError):

@@ -1,12 +1,15 @@
 """Discord REST with the Midjourney user account: interactions, command look-up, CDN downloads.
 
-One aiohttp session for the client's life. 429 waits for Discord's retry_after (global or per
-route) and 5xx backs off exponentially; both are retried, every other status is an error that
-carries Discord's code. The token is sent to Discord's API only, never to the CDN.
+One aiohttp session for the client's life and one retry policy for every call, CDN downloads
+included: 429 waits for Discord's retry_after (global or per route), 5xx, resets and timeouts
+back off exponentially; every other status is an error that carries Discord's code. The status
+is read before the body, which Discord's edge often sends as HTML or plain text. The token is
+sent to Discord's API only, never to the CDN.
 """
 
 from __future__ import annotations
 
+import json as json_module
 import logging
 from typing import Any
 
@@ -19,7 +22,12 @@ from tenacity import (
     wait_exponential,
 )
 
-from bridge.errors import DiscordHTTPError, DiscordRateLimited
+from bridge.errors import (
+    DiscordHTTPError,
+    DiscordMaybeSent,
+    DiscordRateLimited,
+    DiscordUnavailable,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -37,15 +45,26 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
-_backoff = wait_exponential(multiplier=0.5, max=30)
+_RETRIED = (_Retry, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+_NOT_JSON = object()
 
 
-def _wait(state: RetryCallState) -> float:
-    """Discord's retry_after when it gave one, else exponential backoff."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, _Retry) and exc.retry_after is not None:
-        return exc.retry_after
-    return _backoff(state)
+async def _json_body(response: aiohttp.ClientResponse) -> Any:
+    """The decoded body: None when empty, _NOT_JSON for an edge's HTML or text page."""
+    raw = await response.read()
+    if not raw.strip():
+        return None
+    try:
+        return json_module.loads(raw)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        return max(0.0, float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 class DiscordRest:
@@ -56,10 +75,12 @@ class DiscordRest:
         user_token: str,
         attempts: int = 6,
         timeout: float = 30.0,
+        backoff: float = 0.5,
     ) -> None:
         self.api_url = api_url
         self._token = user_token
         self._attempts = attempts
+        self._backoff = backoff  # seconds: the first wait of the exponential backoff
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -79,46 +100,81 @@ class DiscordRest:
             raise RuntimeError("DiscordRest.start() was not called")
         return self._session
 
-    async def request(self, method: str, path: str, *, json: Any = None) -> Any:
-        """Call the API; return the decoded JSON body (None for 204)."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type((_Retry, aiohttp.ClientConnectionError, TimeoutError)),
-            wait=_wait,
+    def _retrying(self) -> AsyncRetrying:
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Retry) and exc.retry_after is not None:
+                return exc.retry_after
+            return float(wait_exponential(multiplier=self._backoff, max=30)(state))
+
+        return AsyncRetrying(
+            retry=retry_if_exception_type(_RETRIED),
+            wait=wait,
             stop=stop_after_attempt(self._attempts),
             reraise=True,
         )
+
+    async def request(self, method: str, path: str, *, json: Any = None) -> Any:
+        """Call the API; return the decoded JSON body (None for 204).
+
+        Raises DiscordRateLimited or DiscordUnavailable once the retries are spent; a POST
+        whose fate is unknown (a 5xx, a reset or a timeout on its last try: Discord may have
+        acted on it) raises DiscordMaybeSent.
+        """
+        maybe_sent = False
+        last: BaseException | None = None
         try:
-            async for attempt in retrying:
+            async for attempt in self._retrying():
                 with attempt:
-                    return await self._once(method, path, json)
-        except _Retry as exc:
-            if exc.status == 429:
-                raise DiscordRateLimited(exc.retry_after or 0) from None
-            raise DiscordHTTPError(exc.status, None, "Discord is unavailable") from None
-        raise AssertionError("unreachable")
+                    try:
+                        return await self._once(method, path, json)
+                    except _RETRIED as exc:
+                        # Refused before it was read (429, no connection): certainly not acted
+                        # on. Anything else may have reached Discord.
+                        refused = isinstance(exc, aiohttp.ClientConnectorError) or (
+                            isinstance(exc, _Retry) and exc.status == 429
+                        )
+                        maybe_sent = maybe_sent or not refused
+                        raise
+        except _RETRIED as exc:
+            last = exc
+        status = last.status if isinstance(last, _Retry) else None
+        if isinstance(last, _Retry) and status == 429 and not maybe_sent:
+            raise DiscordRateLimited(last.retry_after or 0) from None
+        _log.warning(
+            "Discord unavailable",
+            extra={"path": path, "status": status, "error": type(last).__name__},
+        )
+        if maybe_sent and method != "GET":
+            raise DiscordMaybeSent(status) from last
+        raise DiscordUnavailable(status) from last
 
     async def _once(self, method: str, path: str, json: Any) -> Any:
         headers = {"Authorization": self._token}
         async with self.session.request(
             method, self.api_url + path, json=json, headers=headers
         ) as response:
-            if response.status == 204:
+            # The status first: Discord's edge answers 5xx (and some 429s) with an HTML or
+            # plain-text page, which is no reason to fail a job.
+            status = response.status
+            if status == 204:
                 return None
-            body = await response.json(content_type=None) if response.content_length != 0 else {}
-            if response.status == 429:
-                retry_after = float(
-                    body.get("retry_after") or response.headers.get("Retry-After", 1)
-                )
-                _log.warning(
-                    "Discord rate limit",
-                    extra={"path": path, "retry_after": retry_after, "global": body.get("global")},
-                )
+            if status >= 500:
+                raise _Retry(status, _seconds(response.headers.get("Retry-After")))
+            body = await _json_body(response)
+            fields = body if isinstance(body, dict) else {}
+            if status == 429:
+                retry_after = _seconds(fields.get("retry_after"))
+                if retry_after is None:
+                    retry_after = _seconds(response.headers.get("Retry-After")) or 1.0
+                scope = {"path": path, "retry_after": retry_after, "global": fields.get("global")}
+                _log.warning("Discord rate limit", extra=scope)
                 raise _Retry(429, retry_after)
-            if response.status >= 500:
-                raise _Retry(response.status)
-            if response.status >= 400:
-                raise DiscordHTTPError(response.status, body.get("code"), _error_message(body))
-            return body
+            if status >= 400:
+                raise DiscordHTTPError(status, fields.get("code"), _error_message(fields))
+            if body is _NOT_JSON:
+                raise DiscordHTTPError(status, None, "Discord's answer was not JSON")
+            return body if body is not None else {}
 
     async def post_interaction(self, payload: dict[str, Any]) -> None:
         await self.request("POST", "/interactions", json=payload)
@@ -166,8 +222,24 @@ class DiscordRest:
         return str(message["attachments"][0]["url"])
 
     async def download(self, url: str) -> bytes:
+        """A CDN file, retried like the API (429, 5xx, resets); DiscordUnavailable when the
+        retries are spent, DiscordHTTPError when the CDN refuses it (e.g. 404)."""
+        last: BaseException | None = None
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    return await self._download_once(url)
+        except _RETRIED as exc:
+            last = exc
+        status = last.status if isinstance(last, _Retry) else None
+        _log.warning("CDN download failed", extra={"status": status})
+        raise DiscordUnavailable(status) from last
+
+    async def _download_once(self, url: str) -> bytes:
         # No Authorization header here: CDN URLs are signed, and the token must not leave the API.
         async with self.session.get(url) as response:
+            if response.status == 429 or response.status >= 500:
+                raise _Retry(response.status, _seconds(response.headers.get("Retry-After")))
             if response.status != 200:
                 raise DiscordHTTPError(response.status, None, "image download failed")
             return await response.read()

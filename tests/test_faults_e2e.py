@@ -58,8 +58,10 @@ async def test_a_dropped_connection_while_sending_a_result_is_retried(
         {"status": 429, "retry_after": 0.05, "times": 3},
         {"status": 429, "retry_after": 0.05, "times": 2, "is_global": True},
         {"status": 502, "times": 2},
+        {"status": 502, "times": 2, "text": "<html><center>cloudflare</center></html>"},
+        {"status": 503, "text": "upstream reset", "content_type": "text/plain", "times": 1},
     ],
-    ids=["route-429", "global-429", "5xx"],
+    ids=["route-429", "global-429", "5xx", "html-502", "text-503"],
 )
 async def test_discord_rate_limits_and_server_errors_are_waited_out(
     tg: FakeTelegram,
@@ -76,6 +78,28 @@ async def test_discord_rate_limits_and_server_errors_are_waited_out(
     assert len(discord_fake.interactions) == 1
     posts = [r for r in discord_fake.requests if r == ("POST", "/api/v10/interactions")]
     assert len(posts) == 1 + int(fault["times"])  # type: ignore[arg-type]
+
+
+async def test_a_late_5xx_after_discord_took_the_interaction_still_delivers_once(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    await start_bot(discord_settings())
+    # Discord runs the interaction, then its edge answers an HTML 502: the retry repeats the
+    # nonce, which Discord drops, and the job waits for Midjourney's messages.
+    discord_fake.fail_next("POST", r"/interactions$", status=502, text="<html>502</html>",
+                           late=True)
+    await imagine_in(tg, 1)
+    photo = (await tg.wait_for("sendPhoto", timeout=15))[0]
+    assert photo.ok
+    nonces = [payload["nonce"] for payload in model.interactions]
+    assert len(nonces) == 2
+    assert len(set(nonces)) == 1, "the retry must repeat the nonce"
+    await asyncio.sleep(0.2)
+    assert len(tg.calls_of("sendPhoto")) == 1
 
 
 @pytest.mark.parametrize("kind", ["bot", "user"])

@@ -170,8 +170,15 @@ class _Fault:
     times: int
     retry_after: float | None
     is_global: bool
+    text: str | None = None  # a non-JSON body (an edge's HTML page, a plain-text 503)
+    content_type: str = "text/html"
+    late: bool = False  # the request is handled first, then answered with the error
 
     def response(self) -> web.Response:
+        if self.text is not None:
+            headers = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+            return web.Response(status=self.status, text=self.text,
+                                content_type=self.content_type, headers=headers)
         if self.status != 429:
             phrase = HTTPStatus(self.status).phrase
             return _json(self.body or {"message": f"{self.status}: {phrase}", "code": 0},
@@ -419,10 +426,16 @@ class FakeDiscord:
 
     def fail_next(self, method: str, path_regex: str, *, status: int,
                   body: JSON | None = None, times: int = 1, retry_after: float | None = None,
-                  is_global: bool = False) -> None:
-        """Answer the next `times` requests matching method and path (re.search) with an error."""
+                  is_global: bool = False, text: str | None = None,
+                  content_type: str = "text/html", late: bool = False) -> None:
+        """Answer the next `times` requests matching method and path (re.search) with an error.
+
+        `text` sends a non-JSON body as Discord's edge does (Cloudflare's HTML 502, a plain-text
+        503); `late` handles the request first (an interaction is taken) and answers the error
+        after, as when the edge times out behind a Discord that did the work.
+        """
         self._faults.append(_Fault(method.upper(), re.compile(path_regex), status, body, times,
-                                   retry_after, is_global))
+                                   retry_after, is_global, text, content_type, late))
 
     # -- REST ------------------------------------------------------------------------------
 
@@ -436,6 +449,11 @@ class FakeDiscord:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
+                if not fault.late:
+                    return fault.response()
+                header = request.headers.get("Authorization", "")
+                request[_KIND] = self._authorize(header) or ""
+                await handler(request)
                 return fault.response()
         if request.path.startswith("/api/"):
             kind = self._authorize(request.headers.get("Authorization", ""))
