@@ -21,7 +21,7 @@ from bot.images import fit_photo
 from bot.keyboards import Key, layout, markup
 from bot.progress import ProgressEditor
 from bot.texts import failure_reason, text
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
     AccountPaused,
     AccountResumed,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024
+_REDELIVER_MAX = 300.0
 MESSAGE_LIMIT = 4096
 _UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
 # Results that are prompts to pick from, each with a button that draws it.
@@ -72,6 +73,8 @@ class _Keys:
 
 
 def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, DiscordUnavailable | DiscordRateLimited):
+        return True  # the CDN (or Discord) still failing after the REST client's own retries
     # BadRequest and Forbidden are NetworkError subclasses in PTB but will not heal by retrying.
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | Forbidden)
 
@@ -112,12 +115,18 @@ class Delivery:
         admin_ids: frozenset[int] = frozenset(),
         has_room: Callable[[int], bool] | None = None,
         attempts: int = 5,
+        redeliver_after: float = 30.0,
     ) -> None:
         self._bot = bot
         self._admin_ids = admin_ids
         self._db = db
         self._fetch = fetch  # an image of a result, through the account that made it
         self._attempts = attempts
+        # A delivery whose retries are spent on a transient fault tries again this much later
+        # (doubling, at most _REDELIVER_MAX), not only at the next start: the job is charged.
+        self._redeliver_after = redeliver_after
+        self._redeliveries: dict[int, int] = {}
+        self._waits: set[asyncio.Task[None]] = set()  # redeliveries waiting for their turn
         self.progress = ProgressEditor(
             bot=bot, db=db, interval=progress_interval, has_room=has_room
         )
@@ -168,6 +177,8 @@ class Delivery:
             self._spawn(job.id)
 
     async def aclose(self) -> None:
+        for task in self._waits:
+            task.cancel()  # undelivered jobs wait for the next start
         await self.progress.aclose()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -201,12 +212,28 @@ class Delivery:
                 await self._send_failure(job)
         except Forbidden:
             _log.info("chat unreachable, result dropped", extra={"job_id": job_id})
-        except Exception:
-            # Left undelivered: the next start tries again.
+        except Exception as exc:
+            # Left undelivered: tried again later when the fault may heal, else at the next start.
             _log.exception("delivery failed", extra={"job_id": job_id})
+            if _transient(exc):
+                self._redeliver(job_id)
             return
+        self._redeliveries.pop(job_id, None)
         async with self._db.transaction() as session:
             await set_job(session=session, job_id=job_id, delivered_at=utcnow())
+
+    def _redeliver(self, job_id: int) -> None:
+        rounds = self._redeliveries.get(job_id, 0)
+        self._redeliveries[job_id] = rounds + 1
+        delay = min(_REDELIVER_MAX, self._redeliver_after * 2**rounds)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            self._spawn(job_id)
+
+        task = asyncio.create_task(later(), name=f"redeliver-{job_id}")
+        self._waits.add(task)
+        task.add_done_callback(self._waits.discard)
 
     async def _retrying(self) -> AsyncRetrying:
         return AsyncRetrying(
@@ -253,7 +280,9 @@ class Delivery:
     async def _send_photo(self, job: Job, keys: _Keys) -> None:
         assert job.id is not None
         assert job.result_url is not None
-        data = await self._fetch(job.result_url, job.account)
+        async for attempt in await self._retrying():
+            with attempt:
+                data = await self._fetch(job.result_url, job.account)
         photo, downscaled = await asyncio.to_thread(fit_photo, data)
         lang = job.language
         if downscaled and job.result_kind not in _UPSCALES:

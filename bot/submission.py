@@ -148,9 +148,17 @@ async def launch_job(
     except QueueFull as exc:
         await _give_up(services, bot, job, status_id, "busy", {"limit": exc.limit})
         return
+    except Paused:
+        await _give_up(services, bot, job, status_id, "paused", {})
+        return
     if position > 0 and status_id is not None:
         queued = text(job.language, "status_queued", position=position)
-        await bot.edit_message_text(queued, job.chat_id, status_id)
+        try:
+            await bot.edit_message_text(queued, job.chat_id, status_id)
+        except TelegramError:
+            # The job is queued and will be delivered: an error reply now would be untrue
+            # (and a user who tried again would pay twice).
+            _log.info("queue position not shown", extra={"job_id": job.id}, exc_info=True)
 
 
 async def _copy_pictures(

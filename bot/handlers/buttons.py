@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
+from telegram import CallbackQuery, ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
 from telegram.constants import ChatAction
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler
 
 from bot.keyboards import CALLBACK_PREFIX
@@ -37,6 +38,15 @@ async def _resolve(context: BotContext, data: str, chat_id: int) -> tuple[Button
     if parent is None or parent.status is not JobStatus.SUCCEEDED:
         return None
     return button, parent
+
+
+async def answer(query: CallbackQuery, message: str | None = None, **options: bool) -> None:
+    """Answer a tap; a failed answer (a dropped connection, an expired query) is logged and
+    never stops what the tap started: the job and its message tell the rest."""
+    try:
+        await query.answer(message, **options)
+    except TelegramError:
+        _log.info("tap not answered", extra={"query_id": query.id}, exc_info=True)
 
 
 async def ask_zoom(
@@ -72,21 +82,21 @@ async def press(update: Update, context: BotContext) -> None:
     services = context.services
     found = await _resolve(context, query.data, message.chat.id) if message else None
     if found is None or message is None:
-        await query.answer(text(lang, "button_unknown"), show_alert=True)
+        await answer(query, text(lang, "button_unknown"), show_alert=True)
         return
     button, parent = found
     if button.used_at is not None:
         key = "button_used" if _ONCE.match(button.custom_id or "") else "button_unknown"
-        await query.answer(text(lang, key), show_alert=True)
+        await answer(query, text(lang, key), show_alert=True)
         return
 
     if button.action == "ask_zoom":
-        await query.answer()
+        await answer(query)
         await ask_zoom(context, message, parent, button)
         return
 
     if button.action == "original":
-        await query.answer()
+        await answer(query)
         await context.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_DOCUMENT)
         if await services.delivery.send_original(parent, message.message_id) is None:
             await message.reply_text(text(lang, "original_gone"))
@@ -113,13 +123,14 @@ async def press(update: Update, context: BotContext) -> None:
     try:
         job = await reserve_job(services, request)
     except Refusal as refusal:
-        await query.answer(refusal.text(lang), show_alert=True)
+        await answer(query, refusal.text(lang), show_alert=True)
         return
     if _ONCE.match(button.custom_id or ""):
         async with services.db.transaction() as session:
             await mark_used(session=session, button=button)
     # Answer before the slow part: Telegram shows a spinner until we do, and expires the query.
-    await query.answer(text(lang, "button_working"))
+    # The job is booked already, so whatever becomes of the answer, it is launched.
+    await answer(query, text(lang, "button_working"))
     await launch_job(services, context.bot, job)
 
 

@@ -223,6 +223,13 @@ class _DropConnection(Exception):
     """Raised by an injected fault: close the connection without answering."""
 
 
+@dataclass(frozen=True)
+class _Fault:
+    error: Exception
+    when: Callable[[JSONDict], bool] | None = None
+    after: bool = False  # the call is carried out, then its answer fails
+
+
 def _bad_request(detail: str) -> _ApiError:
     return _ApiError(400, f"Bad Request: {detail}")
 
@@ -283,7 +290,9 @@ class FakeTelegram:
         self._photo_sets: dict[str, list[JSONDict]] = {}  # any size's file_id -> all sizes
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._open_queries: set[str] = set()
-        self._faults: dict[str, deque[Exception]] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        # Called with each call as it arrives, before it is handled (tests kill the bot there).
+        self.on_call: Callable[[Call], Coroutine[Any, Any, None]] | None = None
         self._ids = itertools.count(1)  # suffixes of generated file, query and album ids
 
         self._pending_updates: list[JSONDict] = []
@@ -561,8 +570,10 @@ class FakeTelegram:
 
     # ---------------------------------------------------------------- transcript and state
 
-    def calls_of(self, method: str) -> list[Call]:
-        return [call for call in self.calls if call.method.lower() == method.lower()]
+    def calls_of(self, method: str | tuple[str, ...]) -> list[Call]:
+        """Calls of a method (or of any of several), in order."""
+        names = {m.lower() for m in ((method,) if isinstance(method, str) else method)}
+        return [call for call in self.calls if call.method.lower() in names]
 
     def message(self, chat_id: int, message_id: int) -> JSONDict | None:
         """The current state of a message (edits applied), or None if unknown or deleted."""
@@ -578,7 +589,7 @@ class FakeTelegram:
 
     async def wait_for(
         self,
-        method: str,
+        method: str | tuple[str, ...],
         predicate: Callable[[Call], bool] | None = None,
         *,
         count: int = 1,
@@ -626,11 +637,15 @@ class FakeTelegram:
         retry_after: float = 1,
         description: str | None = None,
         times: int = 1,
+        when: Callable[[JSONDict], bool] | None = None,
+        after: bool = False,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail.
+        """Make the next ``times`` calls of ``method`` (whose parameters satisfy ``when``) fail.
 
         429 answers like Telegram's flood control (``parameters.retry_after``); ``error_code=0``
         drops the connection without an answer, which PTB reports as ``NetworkError``.
+        ``after=True`` carries the call out first and fails its answer only, as when Telegram
+        took a message and the connection broke on the way back.
         """
 
         def fault() -> Exception:
@@ -644,7 +659,8 @@ class FakeTelegram:
                 )
             return _ApiError(error_code, description or _default_description(error_code))
 
-        self._faults.setdefault(method.lower(), deque()).extend(fault() for _ in range(times))
+        faults = self._faults.setdefault(method.lower(), deque())
+        faults.extend(_Fault(fault(), when, after) for _ in range(times))
 
     # ---------------------------------------------------------------- HTTP layer
 
@@ -663,6 +679,8 @@ class FakeTelegram:
         )
         self.calls.append(call)
         await self._notify_calls()  # lets tests wait for a long poll to be in flight
+        if self.on_call is not None:
+            await self.on_call(call)
         try:
             result = await self._dispatch(call, params, uploads)
         except _DropConnection:
@@ -688,11 +706,17 @@ class FakeTelegram:
         handler = self._handlers.get(call.method.lower())
         if handler is None:
             raise _ApiError(404, "Not Found")
-        faults = self._faults.get(call.method.lower())
-        if faults:
-            raise faults.popleft()
+        faults = self._faults.get(call.method.lower()) or deque()
+        fault = next((f for f in faults if f.when is None or f.when(params)), None)
+        if fault is not None:
+            faults.remove(fault)
+            if not fault.after:
+                raise fault.error
         self._enforce_flood_limit(call)
-        return await handler(params, uploads)
+        result = await handler(params, uploads)
+        if fault is not None:
+            raise fault.error
+        return result
 
     async def _notify_calls(self) -> None:
         async with self._calls_changed:
