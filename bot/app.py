@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
+from bot import dedup
 from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
@@ -77,8 +78,11 @@ def build_application(settings: Settings) -> BotApplication:
         .media_write_timeout(60)
         .build()
     )
-    # The gate runs first (its own group) and stops updates from chats or members refused.
+    # Updates handed over again are dropped first; the gate then stops updates from chats or
+    # members refused.
+    application.add_handler(dedup.SEEN, group=dedup.SEEN_GROUP)
     application.add_handler(GATE, group=GATE_GROUP)
+    application.add_handler(dedup.REMEMBER, group=dedup.REMEMBER_GROUP)
     application.add_handlers(
         [
             *start.HANDLERS,

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from telegram import Bot, ReplyParameters
 from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
 
+from bot.dedup import remember_in
 from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
 from bot.texts import text
@@ -84,6 +87,8 @@ async def reserve_job(services: Services, request: Request) -> Job:
     )
     try:
         async with services.db.transaction() as session:
+            # With the job, the update that asked for it: handed over again, it makes no other.
+            await remember_in(session)
             job = await create_job(session=session, job=job)
             assert job.id is not None
             chat_limit, user_limit = await limits_for(
@@ -108,6 +113,9 @@ async def reserve_job(services: Services, request: Request) -> Job:
         raise Refusal(
             f"quota_{exc.scope}", limit=exc.limit, zone=settings.quota_timezone
         ) from exc
+    except IntegrityError:
+        _log.info("a copy of this update made its job already")
+        raise ApplicationHandlerStop from None
     return job
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.pool import PoolResetState
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import models, state  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import models, state, updates  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.sqlite_driver import DBAPI as SQLITE_DBAPI
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ POSTGRES_POOL: Final = {
 }
 
 # The newest revision in migrations/versions (tests/test_migrations.py checks it is the head).
-SCHEMA_REVISION: Final = "0003"
+SCHEMA_REVISION: Final = "0004"
 # Alembic's own bookkeeping table, as it creates it.
 _VERSION: Final = Table(
     "alembic_version",

@@ -296,6 +296,7 @@ class FakeTelegram:
         self._ids = itertools.count(1)  # suffixes of generated file, query and album ids
 
         self._pending_updates: list[JSONDict] = []
+        self.updates: list[JSONDict] = []  # every update ever queued, in order
         self._next_update_id = 1
         self.reject_token: str | None = None  # requests with this token get 401
         self._update_queued = asyncio.Event()  # wakes long polls
@@ -543,11 +544,20 @@ class FakeTelegram:
         """Queue a raw update for getUpdates; assigns and returns it with its update_id."""
         update = {"update_id": self._next_update_id, **update_without_id}
         self._next_update_id += 1
+        self.updates.append(update)
         self._pending_updates.append(update)
         self._update_queued.set()
         if self.webhook_url:
             self._schedule_push(update)
         return update
+
+    def hand_over_again(self, update: JSONDict) -> None:
+        """Queue an update once more with its own update_id, as Telegram does with one whose
+        offset the bot never confirmed (it died, or its getUpdates calls failed)."""
+        self._pending_updates.append(update)
+        self._update_queued.set()
+        if self.webhook_url:
+            self._schedule_push(update)
 
     async def _push(self, update: JSONDict) -> None:
         """Webhook mode: POST the update, retrying (as Telegram does) until a 2xx."""
