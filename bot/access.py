@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler, filters
 
 from bot.admin import command_of, is_operator, sender_id
-from bot.services import BotContext
+from bot.services import BotContext, Services
 from bot.texts import language_of
 from bot.texts_admin import text
 from storage.chats import chat_allowed, claim_denied_notice, ensure_chat, get_chat, is_banned
@@ -41,21 +41,9 @@ async def gate(update: Update, context: BotContext) -> None:
     as_chat = message is not None and message.sender_chat is not None
     operator = not as_chat and is_operator(context, user.id if user else None)
     actor = query.from_user.id if query else sender_id(message) if message else None
-    services = context.services
-    async with services.db.transaction() as session:
-        row = await get_chat(session=session, chat_id=chat.id)
-        if row is None or (chat.title and row.title != chat.title):
-            # Written once per chat (and on renames): /stats and /allow show the title.
-            row = await ensure_chat(
-                session=session, chat_id=chat.id, type=chat.type, title=chat.title
-            )
-        allowed = chat_allowed(row, chat.id, services.settings.allowed_chat_ids)
-        banned = (
-            allowed
-            and not operator
-            and actor is not None
-            and await is_banned(session=session, chat_id=chat.id, user_id=actor)
-        )
+    allowed, banned = await standing(
+        context.services, chat.id, actor, operator=operator, type=chat.type, title=chat.title
+    )
     if allowed and not banned:
         return
     lang = language_of(user.language_code if user else None)
@@ -67,6 +55,32 @@ async def gate(update: Update, context: BotContext) -> None:
     else:
         await _refuse_member(update, context, lang)
     raise ApplicationHandlerStop
+
+
+async def standing(
+    services: Services,
+    chat_id: int,
+    actor: int | None,
+    *,
+    operator: bool,
+    type: str | None = None,
+    title: str | None = None,
+) -> tuple[bool, bool]:
+    """(the chat may use the bot, `actor` is banned there): what the gate and the Mini App
+    both decide a tap by."""
+    async with services.db.transaction() as session:
+        row = await get_chat(session=session, chat_id=chat_id)
+        if row is None or (title and row.title != title):
+            # Written once per chat (and on renames): /stats and /allow show the title.
+            row = await ensure_chat(session=session, chat_id=chat_id, type=type, title=title)
+        allowed = chat_allowed(row, chat_id, services.settings.allowed_chat_ids)
+        banned = (
+            allowed
+            and not operator
+            and actor is not None
+            and await is_banned(session=session, chat_id=chat_id, user_id=actor)
+        )
+    return allowed, banned
 
 
 async def _refuse_chat(update: Update, context: BotContext, lang: str) -> None:

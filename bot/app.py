@@ -28,6 +28,9 @@ from bot.handlers import (
     replies,
     start,
 )
+from bot.miniapp.links import MiniAppLinks
+from bot.miniapp.region import Region
+from bot.miniapp.server import MiniAppServer, build_app
 from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
@@ -123,6 +126,7 @@ def make_accounts(settings: Settings, backend: Backend | None = None) -> list[Ac
             bot_token=settings.discord_bot_token.get_secret_value(),
             guild_id=str(config.guild_id or settings.discord_guild_id),
             channel_id=channel_id,
+            activity_url=settings.discord_activity_url,
         )
         mode = config.mode.value if config.mode else None
         accounts.append(Account(config.name, discord, config.concurrency, mode, channel_id))
@@ -184,13 +188,20 @@ async def run(
             progress_interval=settings.progress_edit_interval_s,
             admin_ids=settings.admin_user_ids,
             has_room=limiter.has_room,
+            miniapp=(
+                MiniAppLinks(settings.miniapp_public_url, settings.miniapp_name, application.bot)
+                if settings.miniapp_public_url
+                else None
+            ),
         )
         dispatcher.subscribe(delivery.on_event)
         for account in accounts:
             if isinstance(account.backend, DiscordBackend):
                 account.backend.on_account_lost = partial(dispatcher.pause, account=account.name)
         albums = AlbumCollector(settings.album_wait_s)
-        application.bot_data["services"] = Services(settings, db, dispatcher, delivery, albums)
+        services = Services(settings, db, dispatcher, delivery, albums)
+        application.bot_data["services"] = services
+        miniapp: MiniAppServer | None = None
         async with application:  # initialize (getMe) ... shutdown
             for lang, commands in _COMMANDS.items():
                 await application.bot.set_my_commands(
@@ -198,6 +209,15 @@ async def run(
                 )
             await dispatcher.start()
             try:
+                if settings.miniapp_public_url:
+                    page = build_app(
+                        Region(services, application.bot),
+                        settings.telegram_bot_token.get_secret_value(),
+                    )
+                    miniapp = MiniAppServer(
+                        page, host=settings.miniapp_listen, port=settings.miniapp_port
+                    )
+                    await miniapp.start()
                 await application.start()
                 if settings.telegram_receive_updates:
                     await _receive_updates(application, settings, poll_timeout)
@@ -211,6 +231,8 @@ async def run(
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+                if miniapp is not None:
+                    await miniapp.aclose()
                 await albums.aclose()
                 await dispatcher.aclose()
                 await delivery.aclose()

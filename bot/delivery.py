@@ -18,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.images import fit_photo
-from bot.keyboards import Key, layout, markup
+from bot.keyboards import Key, RegionButton, layout, markup
 from bot.progress import ProgressEditor
 from bot.texts import failure_reason, text
 from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
@@ -38,6 +38,8 @@ from storage.models import Job, JobKind, JobStatus, utcnow
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from bot.miniapp.links import MiniAppLinks
 
 _log = logging.getLogger(__name__)
 
@@ -116,8 +118,10 @@ class Delivery:
         has_room: Callable[[int], bool] | None = None,
         attempts: int = 5,
         redeliver_after: float = 30.0,
+        miniapp: MiniAppLinks | None = None,
     ) -> None:
         self._bot = bot
+        self._miniapp = miniapp  # None: no Vary (Region) button
         self._admin_ids = admin_ids
         self._db = db
         self._fetch = fetch  # an image of a result, through the account that made it
@@ -205,9 +209,10 @@ class Delivery:
                 return
             # Stored with the read: a transaction less per result on the single connection.
             keys = await self._add_keys(session, job)
+        shown: int | None = None
         try:
             if job.status is JobStatus.SUCCEEDED:
-                await self._send_result(job, keys)
+                shown = await self._send_result(job, keys)
             else:
                 await self._send_failure(job)
         except Forbidden:
@@ -220,7 +225,9 @@ class Delivery:
             return
         self._redeliveries.pop(job_id, None)
         async with self._db.transaction() as session:
-            await set_job(session=session, job_id=job_id, delivered_at=utcnow())
+            await set_job(
+                session=session, job_id=job_id, delivered_at=utcnow(), delivered_message_id=shown
+            )
 
     def _redeliver(self, job_id: int) -> None:
         rounds = self._redeliveries.get(job_id, 0)
@@ -243,8 +250,7 @@ class Delivery:
             reraise=True,
         )
 
-    @staticmethod
-    async def _add_keys(session: AsyncSession, job: Job) -> _Keys:
+    async def _add_keys(self, session: AsyncSession, job: Job) -> _Keys:
         """Store the buttons under a result (a picture's "original" button is known before
         the download only for an upscale: see _send_photo)."""
         assert job.id is not None
@@ -257,7 +263,7 @@ class Delivery:
         else:
             original = job.result_kind in _UPSCALES
             label = text(job.language, "button_original") if original else None
-            rows = layout(job.buttons, original_label=label)
+            rows = layout(job.buttons, original_label=label, region=self._miniapp is not None)
         tokens = await add_buttons(
             session=session,
             chat_id=job.chat_id,
@@ -267,7 +273,8 @@ class Delivery:
         )
         return _Keys(rows, [t.token for t in tokens])
 
-    async def _send_result(self, job: Job, keys: _Keys) -> None:
+    async def _send_result(self, job: Job, keys: _Keys) -> int | None:
+        """Send it; the id of a picture's message (a Mini App's job answers it)."""
         if job.result_kind in _SUGGESTIONS:
             await self._send_description(job, keys)
         elif job.result_kind == ResultKind.INFO.value:
@@ -275,9 +282,17 @@ class Delivery:
         elif job.result_kind == ResultKind.NOTICE.value:
             await self._send_text(job, notice_text(job))
         else:
-            await self._send_photo(job, keys)
+            return await self._send_photo(job, keys)
+        return None
 
-    async def _send_photo(self, job: Job, keys: _Keys) -> None:
+    def _region_button(self, job: Job) -> RegionButton | None:
+        miniapp = self._miniapp
+        if miniapp is None:
+            return None
+        private = job.chat_id > 0  # Telegram's private chat ids are positive, groups' negative
+        return lambda label, token: miniapp.button(label, token, private=private)
+
+    async def _send_photo(self, job: Job, keys: _Keys) -> int:
         assert job.id is not None
         assert job.result_url is not None
         async for attempt in await self._retrying():
@@ -299,14 +314,15 @@ class Delivery:
         filename = (job.result_filename or "midjourney.png").rsplit(".", 1)[0]
         async for attempt in await self._retrying():
             with attempt:
-                await self._bot.send_photo(
+                sent = await self._bot.send_photo(
                     job.chat_id,
                     InputFile(photo, filename=filename + (".jpg" if downscaled else ".png")),
                     caption=caption_for(job, lang, downscaled=downscaled),
                     reply_parameters=self._reply(job),
-                    reply_markup=markup(keys.rows, keys.tokens),
+                    reply_markup=markup(keys.rows, keys.tokens, self._region_button(job)),
                 )
         await self._remove_status(job)
+        return sent.message_id
 
     async def _send_description(self, job: Job, keys: _Keys) -> None:
         """Describe's four prompts (or shorten's suggestions) as text, each with a button that

@@ -147,12 +147,28 @@ class Settings(BaseSettings):
     # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1.
     job_costs: dict[JobKind, Annotated[int, Field(ge=0)]] = {}
 
+    # Vary (Region) in a Telegram Mini App (bot/miniapp/): the page's public HTTPS base behind
+    # the reverse proxy; empty turns the feature off. The bot serves it on LISTEN:PORT.
+    miniapp_public_url: str = ""
+    miniapp_listen: str = "127.0.0.1"
+    miniapp_port: int = Field(8090, ge=1, le=65535)
+    # The Mini App's short name from BotFather's /newapp: groups get a t.me/<bot>/<name> link.
+    miniapp_name: str = Field("", pattern=r"^(?:[A-Za-z0-9_]{3,30})?$")
+    # Midjourney's inpaint editor (a Discord Activity) that takes the mask.
+    discord_activity_url: str = "https://936929561302675456.discordsays.com"
+
     @field_validator("admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: object) -> frozenset[int]:
         return _id_set(value)
 
-    @field_validator("telegram_api_url", "discord_api_url", "discord_gateway_url")
+    @field_validator(
+        "telegram_api_url",
+        "discord_api_url",
+        "discord_gateway_url",
+        "discord_activity_url",
+        "miniapp_public_url",
+    )
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -170,6 +186,13 @@ class Settings(BaseSettings):
         # Checked at start: a typo here would otherwise let every term in the file through.
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("miniapp_public_url")
+    @classmethod
+    def _page_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// URL (http:// only to try it in a browser)")
         return value
 
     @field_validator("log_level")

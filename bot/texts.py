@@ -58,6 +58,7 @@ _EN: Final[dict[str, str]] = {
     "fail_discord_rejected": "Discord refused the request ({detail})",
     "fail_lost": "it was lost while the bot restarted",
     "fail_refused": "Midjourney did not accept the request",
+    "fail_inpaint_refused": "Midjourney's editor did not take the painted area ({detail})",
     "paused": "⏸ Midjourney needs the bot's admin to look at the account. New pictures are on "
     "hold until then; please try again later.",
     "status_paused": "⏸ On hold: Midjourney needs the bot's admin to look at the account. "
@@ -204,6 +205,7 @@ _ZH: Final[dict[str, str]] = {
     "fail_discord_rejected": "Discord 拒绝了请求（{detail}）",
     "fail_lost": "机器人重启时任务丢失",
     "fail_refused": "Midjourney 没有接受该请求",
+    "fail_inpaint_refused": "Midjourney 的编辑器没有接受涂抹的区域（{detail}）",
     "paused": "⏸ Midjourney 账号需要管理员处理。在此之前新的任务暂停，请稍后再试。",
     "status_paused": "⏸ 已暂停：Midjourney 账号需要管理员处理，处理完成后任务会自动开始。",
     "status_resumed": "⏳ 已重新排队…",

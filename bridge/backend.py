@@ -29,6 +29,10 @@ class Backend(Protocol):
     async def publish(self, data: bytes, filename: str) -> str:
         """Make an image reachable by URL, for image prompts at the start of /imagine."""
 
+    async def inpaint(self, *, custom_id: str, mask_png: bytes, prompt: str) -> None:
+        """Send Vary (Region)'s mask to the editor Midjourney opened (`MJ::iframe::<token>`);
+        raise bridge.inpaint.InpaintRefused with the editor's reason."""
+
     async def history(self, limit: int) -> list[dict[str, Any]]:
         """The channel's latest messages, newest first (to catch up after a restart)."""
 

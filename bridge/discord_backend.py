@@ -16,6 +16,7 @@ import yarl
 from bridge.backend import EventSink
 from bridge.constants import FALLBACK_COMMANDS, FLAG_EPHEMERAL, MIDJOURNEY_APP_ID
 from bridge.errors import BridgeError, DiscordHTTPError
+from bridge.inpaint import DEFAULT_ACTIVITY_URL, ActivityClient
 from bridge.interactions import Command, Interaction, Place, Upload, payload
 from bridge.listener import ChannelListener
 from bridge.parser import parse
@@ -42,6 +43,7 @@ class DiscordBackend:
         guild_id: str,
         channel_id: str,
         ready_timeout: float = 30.0,
+        activity_url: str = DEFAULT_ACTIVITY_URL,
     ) -> None:
         self._api_url = api_url
         self._gateway_url = gateway_url
@@ -50,6 +52,7 @@ class DiscordBackend:
         # Peers show Discord does not check session_id strictly; a random one per run is honest.
         self.place = Place(guild_id, channel_id, secrets.token_hex(16))
         self.rest = DiscordRest(api_url=api_url, user_token=user_token)
+        self.editor = ActivityClient(base_url=activity_url)
         self._commands: dict[str, Command] = {}
         self._sink: EventSink | None = None
         self._listener = ChannelListener(channel_id=channel_id, sink=self._on_raw)
@@ -152,6 +155,15 @@ class DiscordBackend:
     async def fetch(self, url: str) -> bytes:
         return await self.rest.download(url)
 
+    async def inpaint(self, *, custom_id: str, mask_png: bytes, prompt: str) -> None:
+        await self.editor.submit(
+            custom_id=custom_id,
+            mask_png=mask_png,
+            prompt=prompt,
+            channel_id=self.place.channel_id,
+            guild_id=self.place.guild_id,
+        )
+
     async def history(self, limit: int) -> list[dict[str, Any]]:
         return await self.rest.channel_messages(self.place.channel_id, limit)
 
@@ -171,6 +183,7 @@ class DiscordBackend:
         if self._listener_task is not None:
             await asyncio.gather(self._listener_task, return_exceptions=True)
         await self.rest.aclose()
+        await self.editor.aclose()
 
     async def _on_user_event(self, event: str, data: dict[str, Any]) -> None:
         # Public channel messages come from the listener bot; from the user's own session we

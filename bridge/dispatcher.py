@@ -55,12 +55,14 @@ from bridge.events import (
     JobSucceeded,
 )
 from bridge.fair_queue import FairQueue
+from bridge.inpaint import INPAINT_PREFIX, InpaintRefused, send_mask
 from bridge.interactions import Interaction, Upload, new_nonce
 from bridge.messages import (
     Button,
     Completed,
     Deleted,
     Failed,
+    IframeOpened,
     InteractionAck,
     MessageRef,
     MjEvent,
@@ -172,6 +174,8 @@ class _Run:
     message_ids: set[str] = field(default_factory=set)
     outcome: Completed | Failed | Failure | None = None
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
+    iframe: IframeOpened | None = None  # Vary (Region)'s editor, for the slot task to feed
+    iframe_seen: bool = False
     resend: bool = False  # adopted after a restart with no trace at Midjourney
     since: datetime | None = None  # when the job was made (adopted jobs: to match late results)
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
@@ -697,6 +701,19 @@ class Dispatcher:
                 modal, run.modal = run.modal, None
                 await self._submit_modal(run, modal)
                 continue
+            if run.iframe is not None:
+                iframe, run.iframe = run.iframe, None
+                try:
+                    await send_mask(
+                        db=self.db,
+                        backend=run.account.backend,
+                        job_id=run.job_id,
+                        custom_id=iframe.custom_id,
+                    )
+                except InpaintRefused as exc:
+                    await self._fail(run.job_id, Failure.INPAINT_REFUSED, exc.reason)
+                    run.outcome = Failure.INPAINT_REFUSED
+                continue
             run.news.clear()
             try:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
@@ -837,6 +854,9 @@ class Dispatcher:
         if isinstance(event, InteractionAck | ModalOpened):
             self._on_interaction_event(event)
             return
+        if isinstance(event, IframeOpened):
+            self._on_iframe(event)
+            return
         run = self._match(event, guess=guess)
         if run is None or run.outcome is not None:
             return
@@ -887,6 +907,24 @@ class Dispatcher:
             self._bind(run, MessageRef("", "", interaction_id=event.interaction_id))
         else:
             run.outcome = Failure.REFUSED
+        run.news.set()
+
+    def _on_iframe(self, event: IframeOpened) -> None:
+        """Vary (Region)'s editor opened: its job is the nonce's, else the oldest Vary (Region)
+        still waiting for one (a dispatch found by its custom_id may carry no nonce)."""
+        run = self._by_nonce.get(event.nonce) if event.nonce else None
+        if run is None:
+            waiting = [
+                r
+                for r in self._running.values()
+                if (r.custom_id or "").startswith(INPAINT_PREFIX) and not r.iframe_seen
+            ]
+            run = min(waiting, key=lambda r: r.job_id, default=None)
+        if run is None or run.outcome is not None or run.iframe_seen:
+            return
+        run.iframe, run.iframe_seen = event, True
+        if event.interaction_id:
+            self._bind(run, MessageRef("", "", interaction_id=event.interaction_id))
         run.news.set()
 
     def _match(

@@ -18,6 +18,7 @@ class Failure(StrEnum):
     DISCORD_REJECTED = "discord_rejected"
     REFUSED = "refused"  # INTERACTION_FAILURE: Midjourney did not take the interaction
     LOST = "lost"  # cannot be recovered after a restart
+    INPAINT_REFUSED = "inpaint_refused"  # Midjourney's editor did not take the mask
     INTERNAL = "internal"
 
 

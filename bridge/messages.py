@@ -160,4 +160,16 @@ class ModalOpened:
     field_ids: tuple[str, ...]  # the text inputs, in order
 
 
-MjEvent = Started | Progress | Completed | Failed | Deleted | InteractionAck | ModalOpened
+@dataclass(frozen=True, slots=True)
+class IframeOpened:
+    """Midjourney answered Vary (Region) with its editor (a Discord Activity): `custom_id` is
+    `MJ::iframe::<token>`, which the mask is submitted with (bridge/inpaint.py)."""
+
+    nonce: str | None
+    interaction_id: str | None
+    custom_id: str
+
+
+MjEvent = (
+    Started | Progress | Completed | Failed | Deleted | InteractionAck | ModalOpened | IframeOpened
+)

@@ -57,6 +57,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from bridge.constants import COLOUR_ERROR, COLOUR_WARNING, MIDJOURNEY_BOT_IDS
+from bridge.inpaint import parse_iframe
 from bridge.messages import (
     Button,
     Completed,
@@ -223,7 +224,8 @@ def content_prompt(content: str) -> str | None:
 def parse(event: str, data: RawMessage) -> MjEvent | None:
     """What one gateway dispatch means for a Midjourney job, or None if it means nothing."""
     parser = _EVENT_PARSERS.get(event)
-    return None if parser is None else parser(data)
+    # Any other dispatch the user session passes on may be Vary (Region)'s editor opening.
+    return parse_iframe(data) if parser is None else parser(data)
 
 
 def parse_message_delete(data: RawMessage) -> Deleted:
@@ -290,6 +292,7 @@ _EVENT_PARSERS: Final[Mapping[str, Callable[[RawMessage], MjEvent | None]]] = {
     "INTERACTION_SUCCESS": lambda data: parse_interaction_ack(data, accepted=True),
     "INTERACTION_FAILURE": lambda data: parse_interaction_ack(data, accepted=False),
     "INTERACTION_MODAL_CREATE": parse_modal,
+    "INTERACTION_IFRAME_MODAL_CREATE": parse_iframe,
 }
 
 

@@ -36,6 +36,7 @@ _INTERACTION_EVENTS = frozenset({
     "INTERACTION_CREATE", "INTERACTION_SUCCESS", "INTERACTION_FAILURE",
     "INTERACTION_MODAL_CREATE", "INTERACTION_IFRAME_MODAL_CREATE",
 })  # fmt: skip
+_IFRAME_MARK = '"MJ::iframe::'
 _MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"})
 # Authentication failed, invalid shard, sharding required, invalid API version, invalid or
 # disallowed intents: reconnecting cannot fix any of them.
@@ -276,7 +277,9 @@ class UserGateway:
             if op == 9:
                 return _End(None, "INVALID_SESSION", identify=not frame.get("d"))
             if op == 0:
-                await self._dispatch(str(frame.get("t")), frame.get("d") or {})
+                # Vary (Region)'s editor may open under any event name (bridge/inpaint.py).
+                editor = _IFRAME_MARK in msg.data
+                await self._dispatch(str(frame.get("t")), frame.get("d") or {}, editor=editor)
             elif op == 1:  # the server wants a beat right now
                 await ws.send_str(json.dumps({"op": 1, "d": self._seq}))
             elif op == 11:
@@ -285,7 +288,7 @@ class UserGateway:
             if frame.get("s") is not None:
                 self._seq = frame["s"]
 
-    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+    async def _dispatch(self, event: str, data: dict[str, Any], *, editor: bool = False) -> None:
         if event == "READY":
             self._session_id = data["session_id"]
             self._resume_url = data.get("resume_gateway_url") or self._gateway_url
@@ -297,7 +300,7 @@ class UserGateway:
             self._resumes += 1
             self._authenticated = True
             _log.info("user gateway RESUMED")
-        elif event in _INTERACTION_EVENTS or (
+        elif event in _INTERACTION_EVENTS or editor or (
             event in _MESSAGE_EVENTS and data.get("channel_id") == self._channel_id
         ):
             try:

@@ -98,3 +98,11 @@ async def answered(*, session: AsyncSession, chat_id: int, message_id: int) -> P
 async def close_question(*, session: AsyncSession, pending: PendingReply) -> None:
     await session.delete(pending)
     await session.flush()
+
+
+async def find_token(*, session: AsyncSession, token: str) -> ButtonToken:
+    """The button behind a token, whatever its chat (a Mini App learns the chat from it)."""
+    row = await session.get(ButtonToken, token) if len(token) <= 16 else None
+    if row is None:
+        raise UnknownToken(token)
+    return row

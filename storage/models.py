@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime
+from sqlalchemy import JSON, BigInteger, Column, DateTime, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -91,6 +91,8 @@ class Job(SQLModel, table=True):
     # Telegram side
     request_message_id: int | None = None  # replied to by the result
     status_message_id: int | None = None  # "queued…/42%" message, removed on delivery
+    # The message that shows the result (with its buttons): what a Mini App's job answers.
+    delivered_message_id: int | None = None
 
     # Midjourney side
     status: JobStatus = Field(default=JobStatus.QUEUED, index=True)
@@ -127,6 +129,14 @@ class ButtonToken(SQLModel, table=True):
     text: str | None = None  # "imagine" buttons: the prompt to run
     created_at: datetime = _ts(default_factory=utcnow)
     used_at: datetime | None = _ts(default=None)
+
+
+# The mask painted for a Vary (Region) job (a PNG, white where Midjourney redraws), kept until
+# the job is sent: a restart in between still has it.
+class JobMask(SQLModel, table=True):
+    job_id: int = Field(foreign_key="job.id", primary_key=True)
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _ts(default_factory=utcnow)
 
 
 # A question the bot asked with ForceReply (e.g. the custom zoom factor), awaiting the answer.

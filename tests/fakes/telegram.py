@@ -253,6 +253,7 @@ class FakeTelegram:
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
+        self.departed: set[tuple[int, int]] = set()  # (chat, user) who left: getChatMember
         self.bot_user: JSONDict = {
             "id": bot_id,
             "is_bot": True,
@@ -961,6 +962,8 @@ class FakeTelegram:
         user_id = _as_int(params.get("user_id"))
         if user_id is None:
             raise _bad_request("invalid user_id specified")
+        if (chat["id"], user_id) in self.departed:
+            return {"status": "left", "user": self._known_user(user_id)}
         admin = self._admins.get(chat["id"], {}).get(user_id)
         return admin or {"status": "member", "user": self._known_user(user_id)}
 
