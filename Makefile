@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean postgres lock lock-check
+.PHONY: run test lint bench clean postgres chromium lock lock-check
 
 # Dependencies come from uv.lock (README "Dependencies and the lock file"): uv itself is
 # installed from PyPI into .uv/ at the version below, and `uv sync --frozen` makes .venv exactly
@@ -66,7 +66,17 @@ postgres:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || \
 	  echo "Could not install PostgreSQL: its test variants are skipped (under CI they fail)"; }
 
-test: lock-check $(VENV)/.stamp-dev postgres
+# The Mini App's page is tested in a real headless browser (tests/browser.py drives it over the
+# DevTools protocol); Debian's chromium package is installed when no browser is found.
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "Installing Debian's chromium package for the Mini App's browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	  echo "Could not install Chromium: the browser tests are skipped (under CI they fail)"; }
+
+test: lock-check $(VENV)/.stamp-dev postgres chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

@@ -12,7 +12,7 @@ Besides pictures it answers the account commands (account.py) and /describe and 
 imported below.
 """
 
-from bridge.simulator import account, analysis  # noqa: F401  (they register their handlers)
+from bridge.simulator import account, analysis, inpaint  # noqa: F401  (they register handlers)
 from bridge.simulator.analysis import shortened
 from bridge.simulator.backend import SimulatorBackend
 from bridge.simulator.buttons import grid_buttons, upscale_buttons

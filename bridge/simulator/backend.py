@@ -11,8 +11,10 @@ from typing import Any
 from bridge.backend import EventSink
 from bridge.constants import FALLBACK_COMMANDS
 from bridge.errors import DiscordHTTPError
+from bridge.inpaint import InpaintRefused
 from bridge.interactions import Command, Interaction, Place, Upload, payload
 from bridge.parser import parse
+from bridge.simulator import inpaint
 from bridge.simulator.model import MidjourneyModel
 
 _log = logging.getLogger(__name__)
@@ -48,6 +50,16 @@ class SimulatorBackend:
             raise DiscordHTTPError(404, 10008, "Unknown Message")
         body = payload(interaction, _SIM_PLACE, self._commands.__getitem__)
         task = asyncio.create_task(self.model.on_interaction(body, self))
+        self._tasks.add(task)
+        task.add_done_callback(self._settled)
+
+    async def inpaint(self, *, custom_id: str, mask_png: bytes, prompt: str) -> None:
+        """Vary (Region)'s mask to the model's editor, as Midjourney's editor host takes it."""
+        token = custom_id.removeprefix(inpaint.IFRAME_PREFIX)
+        reason = inpaint.editor_of(self.model).refusal(token)
+        if reason is not None:
+            raise InpaintRefused(reason)
+        task = asyncio.create_task(inpaint.submit(self.model, token, mask_png, prompt))
         self._tasks.add(task)
         task.add_done_callback(self._settled)
 
