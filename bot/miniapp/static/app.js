@@ -243,8 +243,9 @@ async function start() {
     const job = await info.json();
     if (job.language && STRINGS[job.language]) { lang = job.language; label(); }
     $("prompt").value = job.prompt;
-    const blob = await (await api("api/image" + query)).blob();
-    image = await createImageBitmap(blob);
+    const picture = await api("api/image" + query);
+    if (!picture.ok) { status(null, await failure(picture)); return; }
+    image = await createImageBitmap(await picture.blob());
     mask.width = job.width; mask.height = job.height;
     fit(); status();
     document.body.dataset.ready = "1";
