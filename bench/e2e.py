@@ -379,7 +379,7 @@ async def backlog_run(
         # Every job queued: all status messages posted, the slots taken, and the bot done with
         # its "Queued" edits.
         await stage.until(
-            lambda: stage.count("sendMessage") >= jobs and model.in_flight >= slots,
+            lambda: stage.count("sendPhoto") >= jobs and model.in_flight >= slots,
             timeout=120,
             what="the backlog to be queued",
         )
@@ -544,7 +544,7 @@ async def _memory_queued(sizes: Sizes) -> tuple[dict[str, float], dict[str, floa
             chat, user = chats[n % len(chats)]
             stage.imagine(chat, user, unique_prompt("queued", n))
         await stage.until(
-            lambda: stage.count("sendMessage") >= sizes.memory_queued,
+            lambda: stage.count("sendPhoto") >= sizes.memory_queued,
             timeout=120,
             what="the queue to fill",
         )

@@ -316,10 +316,11 @@ class Stage:
         return sum(1 for call in self.calls(method) if predicate is None or predicate(call))
 
     def photos_by_prompt(self) -> dict[str, Call]:
-        """The first successful sendPhoto of each job; its caption is the job's prompt."""
+        """The first delivered result of each job (editMessageMedia into its message); its
+        caption is the job's prompt."""
         found: dict[str, Call] = {}
-        for call in self.calls("sendPhoto"):
-            found.setdefault(str(call.params.get("caption")), call)
+        for call in self.tg.results():
+            found.setdefault(str(call.caption), call)
         return found
 
 

@@ -176,8 +176,12 @@ def _stamp_photo_posts(owner: Any, name: str, stage: str) -> None:
 
     @functools.wraps(original)
     async def traced(self: Any, endpoint: str, data: Any, *args: Any, **kwargs: Any) -> Any:
-        if endpoint == "sendPhoto":
-            _STAMPS.append((stage, str(data.get("caption")), time.monotonic()))
+        if endpoint in ("sendPhoto", "editMessageMedia"):
+            media = data.get("media")
+            caption = data.get("caption") or getattr(media, "caption", None)
+            if caption is None and isinstance(media, dict):
+                caption = media.get("caption")
+            _STAMPS.append((stage, str(caption), time.monotonic()))
         return await original(self, endpoint, data, *args, **kwargs)
 
     setattr(owner, name, traced)

@@ -13,13 +13,21 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.images import fit_photo
 from bot.keyboards import Key, RegionButton, layout, markup
 from bot.progress import ProgressEditor
+from bot.status import StatusMessages, gone, shows_picture, unchanged
 from bot.texts import failure_reason, text
 from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
@@ -72,6 +80,13 @@ class _Keys:
 
     rows: list[list[Key]]
     tokens: list[str]
+
+
+class _StatusGone(NetworkError):
+    """The job's message was deleted under the edit: retried with a new message."""
+
+    def __init__(self) -> None:
+        super().__init__("the status message is gone")
 
 
 def _transient(exc: BaseException) -> bool:
@@ -131,8 +146,9 @@ class Delivery:
         self._redeliver_after = redeliver_after
         self._redeliveries: dict[int, int] = {}
         self._waits: set[asyncio.Task[None]] = set()  # redeliveries waiting for their turn
+        self.status = StatusMessages(bot)
         self.progress = ProgressEditor(
-            bot=bot, db=db, interval=progress_interval, has_room=has_room
+            bot=bot, db=db, status=self.status, interval=progress_interval, has_room=has_room
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._delivering: set[int] = set()
@@ -141,7 +157,7 @@ class Delivery:
         if isinstance(event, JobProgress):
             await self.progress.update(event.job_id, event.percent)
         elif isinstance(event, JobSucceeded | JobFailed):
-            self.progress.forget(event.job_id)
+            self.progress.forget(event.job_id)  # its outcome goes into the status message
             self._spawn(event.job_id)
         elif isinstance(event, AccountPaused):
             self._spawn_task(self._announce_pause(event), "pause")
@@ -165,9 +181,7 @@ class Delivery:
             if job is None or job.status_message_id is None:
                 continue
             try:
-                await self._bot.edit_message_text(
-                    text(job.language, key), job.chat_id, job.status_message_id
-                )
+                await self.status.edit(job, job.status_message_id, text(job.language, key))
             except TelegramError:
                 _log.info("held job's status not updated", extra={"job_id": job_id})
 
@@ -312,17 +326,64 @@ class Delivery:
                 )
             keys = _Keys([*keys.rows, [original]], [*keys.tokens, token.token])
         filename = (job.result_filename or "midjourney.png").rsplit(".", 1)[0]
+        media = InputMediaPhoto(
+            photo,  # bytes: PTB attaches them to the request as an upload
+            caption=caption_for(job, lang, downscaled=downscaled),
+            filename=filename + (".jpg" if downscaled else ".png"),
+        )
+        keyboard = markup(keys.rows, keys.tokens, self._region_button(job))
+        return await self._put(job, keyboard, media=media)
+
+    async def _put(
+        self,
+        job: Job,
+        keyboard: InlineKeyboardMarkup | None,
+        *,
+        media: InputMediaPhoto | None = None,
+        body: str | None = None,
+    ) -> int:
+        """Put the outcome into the job's message: the picture (editMessageMedia) or words;
+        return the message's id. Repeated after a restart, it shows the same again; a message
+        that is gone is replaced by a new one, recorded before the outcome goes into it."""
+        await self.progress.settle(job.id or 0)  # no progress edit may land after this
+        message_id = job.status_message_id
+        # A picture job's message is a photo, whatever its result: words go into its caption.
+        picture = media is not None or shows_picture(job)
         async for attempt in await self._retrying():
             with attempt:
-                sent = await self._bot.send_photo(
-                    job.chat_id,
-                    InputFile(photo, filename=filename + (".jpg" if downscaled else ".png")),
-                    caption=caption_for(job, lang, downscaled=downscaled),
-                    reply_parameters=self._reply(job),
-                    reply_markup=markup(keys.rows, keys.tokens, self._region_button(job)),
-                )
-        await self._remove_status(job)
-        return sent.message_id
+                if message_id is None:
+                    message_id = await self._replace_status(job, picture)
+                try:
+                    if media is not None:
+                        await self._bot.edit_message_media(
+                            media, job.chat_id, message_id, reply_markup=keyboard
+                        )
+                    else:
+                        assert body is not None
+                        words = body[:CAPTION_LIMIT] if picture else body
+                        await self.status.edit(job, message_id, words, keyboard, picture=picture)
+                except BadRequest as exc:
+                    if unchanged(exc):
+                        return message_id
+                    if not gone(exc):
+                        raise
+                    message_id = None  # deleted meanwhile: a new one on the next try
+                    raise _StatusGone from exc
+        assert message_id is not None
+        return message_id
+
+    async def _replace_status(self, job: Job, picture: bool) -> int:
+        """Post a new message for the job's outcome and record it before it is used."""
+        assert job.id is not None
+        stale = job.status_message_id
+        placeholder = text(job.language, "status_sending")
+        message = await self.status.post(job, placeholder, picture=picture)
+        async with self._db.transaction() as session:
+            await set_job(session=session, job_id=job.id, status_message_id=message.message_id)
+        job.status_message_id = message.message_id
+        if stale is not None and stale != message.message_id:
+            await self._delete_quietly(job, stale)
+        return message.message_id
 
     async def _send_description(self, job: Job, keys: _Keys) -> None:
         """Describe's four prompts (or shorten's suggestions) as text, each with a button that
@@ -333,34 +394,24 @@ class Delivery:
         )
         key = _SUGGESTIONS.get(job.result_kind or "", "described")
         body = text(job.language, key, prompts=listing)[:MESSAGE_LIMIT]
-        async for attempt in await self._retrying():
-            with attempt:
-                await self._bot.send_message(
-                    job.chat_id,
-                    body,
-                    reply_parameters=self._reply(job),
-                    reply_markup=markup(keys.rows, keys.tokens),
-                )
-        await self._remove_status(job)
+        await self._put(job, markup(keys.rows, keys.tokens), body=body)
 
     async def _send_text(self, job: Job, body: str) -> None:
-        """A result that is words only (account info, a mode switch), replying to the request."""
-        async for attempt in await self._retrying():
-            with attempt:
-                await self._bot.send_message(
-                    job.chat_id, body[:MESSAGE_LIMIT], reply_parameters=self._reply(job)
-                )
-        await self._remove_status(job)
+        """A result that is words only (account info, a mode switch), in the job's message."""
+        await self._put(job, None, body=body[:MESSAGE_LIMIT])
 
     async def _send_failure(self, job: Job) -> None:
         reason = failure_reason(job.language, job.error_kind or "unknown", job.error or "")
         body = text(job.language, "failed", reason=reason)
+        await self.progress.settle(job.id or 0)
         if job.status_message_id is not None:
             try:
-                await self._bot.edit_message_text(body, job.chat_id, job.status_message_id)
+                await self.status.edit(job, job.status_message_id, body)
                 return
-            except BadRequest:
-                pass  # the status message is gone: say it in a new reply
+            except BadRequest as exc:
+                if not gone(exc):
+                    raise
+                # the status message is gone: say it in a new reply
         async for attempt in await self._retrying():
             with attempt:
                 await self._bot.send_message(job.chat_id, body, reply_parameters=self._reply(job))
@@ -379,13 +430,11 @@ class Delivery:
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
         )
 
-    async def _remove_status(self, job: Job) -> None:
-        if job.status_message_id is None:
-            return
+    async def _delete_quietly(self, job: Job, message_id: int) -> None:
         try:
-            await self._bot.delete_message(job.chat_id, job.status_message_id)
+            await self._bot.delete_message(job.chat_id, message_id)
         except TelegramError:
-            _log.info("status message not deleted", extra={"job_id": job.id})
+            _log.info("stale status message not deleted", extra={"job_id": job.id})
 
     @staticmethod
     def _reply(job: Job) -> ReplyParameters | None:

@@ -1,4 +1,5 @@
-"""Progress shown by editing each job's status message, at most one edit per chat per interval.
+"""Progress shown by editing each job's status message (a photo's caption, or a text), at most
+one edit per chat per interval.
 
 Telegram counts edits against the same flood budget as messages (about 20 a minute in a group),
 so updates are coalesced: a chat's jobs take turns, and each edit shows the newest percentage.
@@ -17,20 +18,25 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.status import StatusMessages
 from bot.texts import progress_bar, text
 from storage.db import Database
 from storage.jobs import get_job
+from storage.models import Job
 
 _log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class _Status:
-    chat_id: int
+    job: Job
     message_id: int
-    language: str
     percent: int | None = None
     shown: int | None = -1
+
+    @property
+    def chat_id(self) -> int:
+        return self.job.chat_id
 
 
 class ProgressEditor:
@@ -39,10 +45,12 @@ class ProgressEditor:
         *,
         bot: Bot,
         db: Database,
+        status: StatusMessages,
         interval: float,
         has_room: Callable[[int], bool] | None = None,
     ) -> None:
         self._bot = bot
+        self._status = status
         # Asks the rate limiter whether the chat's message budget is free right now.
         self._has_room = has_room
         self._db = db
@@ -53,13 +61,13 @@ class ProgressEditor:
         self._reading: dict[int, int | None] = {}  # jobs being read: the newest percentage
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
+        self._editing: dict[int, asyncio.Lock] = {}  # job -> held while its edit is in flight
 
-    def expect(self, job_id: int, chat_id: int, message_id: int | None, language: str) -> None:
+    def expect(self, job: Job, message_id: int | None) -> None:
         """The job's status message was just posted (None: none could be): its progress
         needs no read of the job."""
-        self._expected[job_id] = (
-            None if message_id is None else _Status(chat_id, message_id, language)
-        )
+        assert job.id is not None
+        self._expected[job.id] = None if message_id is None else _Status(job, message_id)
 
     async def update(self, job_id: int, percent: int | None) -> None:
         if job_id not in self._jobs and job_id in self._expected:
@@ -77,7 +85,7 @@ class ProgressEditor:
             finally:
                 percent = self._reading.pop(job_id)
             self._jobs[job_id] = (
-                _Status(job.chat_id, job.status_message_id, job.language)
+                _Status(job, job.status_message_id)
                 if job is not None and job.status_message_id is not None
                 else None
             )
@@ -92,9 +100,18 @@ class ProgressEditor:
             task.add_done_callback(lambda _: self._flushers.pop(chat_id, None))
 
     def forget(self, job_id: int) -> None:
-        """The job is over: its status message is about to be replaced, so stop editing it."""
+        """The job is over: its outcome is about to go into its message, so stop editing it."""
         self._jobs.pop(job_id, None)
         self._expected.pop(job_id, None)
+
+    async def settle(self, job_id: int) -> None:
+        """Forget the job and wait for an edit of it already under way: a progress caption
+        that landed after the result would hide the result's caption and buttons."""
+        self.forget(job_id)
+        lock = self._editing.get(job_id)
+        if lock is not None:
+            async with lock:
+                pass
 
     async def aclose(self) -> None:
         for task in list(self._flushers.values()):
@@ -126,15 +143,26 @@ class ProgressEditor:
         self._prune()
 
     async def _edit(self, status: _Status) -> None:
-        percent = status.percent or 0
-        body = text(status.language, "status_progress", percent=percent, bar=progress_bar(percent))
+        job_id = status.job.id or 0
+        lock = self._editing.setdefault(job_id, asyncio.Lock())
         try:
-            await self._bot.edit_message_text(body, status.chat_id, status.message_id)
+            async with lock:
+                if self._jobs.get(job_id) is status:  # not finished meanwhile
+                    await self._show(status)
+        finally:
+            if not lock.locked():
+                self._editing.pop(job_id, None)
+
+    async def _show(self, status: _Status) -> None:
+        percent = status.percent or 0
+        lang = status.job.language
+        body = text(lang, "status_progress", percent=percent, bar=progress_bar(percent))
+        try:
+            await self._status.edit(status.job, status.message_id, body)
         except RetryAfter:
             _log.info("progress edit dropped (flood control)", extra={"chat_id": status.chat_id})
         except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                _log.info("progress edit refused", extra={"error": exc.message})
+            _log.info("progress edit refused", extra={"error": exc.message})
         except TelegramError:
             _log.warning("progress edit failed", exc_info=True)
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from telegram import Bot, ReplyParameters
+from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
@@ -127,21 +127,17 @@ async def launch_job(
     Anything that stops it here (a full queue, a failed upload) refunds the job and says so.
     """
     assert job.id is not None
-    reply = ReplyParameters(job.request_message_id, allow_sending_without_reply=True)
     status_id: int | None = None
     try:
-        status = await bot.send_message(
-            job.chat_id,
-            text(job.language, "status_sending"),
-            reply_parameters=reply if job.request_message_id else None,
-        )
+        # The job's one message: its progress, and in the end its result, go into it.
+        status = await services.delivery.status.post(job, text(job.language, "status_sending"))
         status_id = status.message_id
     except TelegramError:
-        # The job can still run and deliver its result; only the progress display is lost.
+        # The job can still run: its result gets a message of its own (bot/status.py).
         _log.warning("status message failed", extra={"job_id": job.id}, exc_info=True)
     async with services.db.transaction() as session:
         await update_job(session=session, job_id=job.id, status_message_id=status_id)
-    services.delivery.progress.expect(job.id, job.chat_id, status_id, job.language)
+    services.delivery.progress.expect(job, status_id)
     if pictures:
         try:
             job = await _copy_pictures(services, bot, job, pictures)
@@ -162,7 +158,7 @@ async def launch_job(
     if position > 0 and status_id is not None:
         queued = text(job.language, "status_queued", position=position)
         try:
-            await bot.edit_message_text(queued, job.chat_id, status_id)
+            await services.delivery.status.edit(job, status_id, queued)
         except TelegramError:
             # The job is queued and will be delivered: an error reply now would be untrue
             # (and a user who tried again would pay twice).
@@ -211,6 +207,6 @@ async def _give_up(
         await refund(session=session, job_id=job.id)
     body = text(job.language, key, **values)
     if status_id is not None:
-        await bot.edit_message_text(body, job.chat_id, status_id)
+        await services.delivery.status.edit(job, status_id, body)
     else:
         await bot.send_message(job.chat_id, body)

@@ -8,7 +8,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 
 ADMIN = 999
 
@@ -31,14 +31,14 @@ async def test_account_trouble_pauses_the_queue_until_an_admin_resumes(
 
     # Ann's job fails and is refunded; the admin hears what Midjourney wants.
     await tg.wait_for(
-        "editMessageText", lambda c: c.params["chat_id"] == 111 and "❌" in c.params["text"]
+        STATUS_EDITS, lambda c: c.params["chat_id"] == 111 and "❌" in c.text
     )
     alert = await tg.wait_for("sendMessage", lambda c: c.params["chat_id"] == ADMIN)
     assert "Action needed to continue" in alert[0].params["text"]
     assert "/resume" in alert[0].params["text"]
     # Bob's waiting job is held, and says so.
     await tg.wait_for(
-        "editMessageText", lambda c: c.params["chat_id"] == 112 and "On hold" in c.params["text"]
+        STATUS_EDITS, lambda c: c.params["chat_id"] == 112 and "On hold" in c.text
     )
     # New work is refused politely while paused; nothing more goes to Discord.
     tg.send_text(tg.private_chat(ann), ann, "/imagine another try")
@@ -50,7 +50,7 @@ async def test_account_trouble_pauses_the_queue_until_an_admin_resumes(
     await tg.wait_for("sendMessage", lambda c: "Only the bot's admins" in c.params["text"])
     tg.send_text(admin_chat, admin, "/resume")
     await tg.wait_for("sendMessage", lambda c: "Resumed" in c.params["text"])
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == 112
     assert len(discord_fake.interactions) == 2
 

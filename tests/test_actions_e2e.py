@@ -33,16 +33,16 @@ class Session:
 
     async def imagine(self, prompt: str) -> Call:
         self.tg.send_text(self.chat, self.user, f"/imagine {prompt}")
-        return (await self.tg.wait_for("sendPhoto"))[-1]
+        return (await self.tg.wait_for_results())[-1]
 
     async def tap(self, photo: Call, label: str) -> tuple[dict[str, Any], Call]:
         """Tap a button; return Discord's interaction payload and the resulting photo."""
-        photos = len(self.tg.calls_of("sendPhoto"))
+        photos = len(self.tg.results())
         sent = len(self.discord.interactions)
         message = self.tg.message(self.chat["id"], photo.result["message_id"])
         assert message is not None
         self.tg.press_button(self.chat, self.user, message, button(photo, label)["callback_data"])
-        result = (await self.tg.wait_for("sendPhoto", count=photos + 1))[-1]
+        result = (await self.tg.wait_for_results(count=photos + 1))[-1]
         assert len(self.discord.interactions) == sent + 1
         return self.discord.interactions[-1], result
 
@@ -89,7 +89,7 @@ async def test_u2_upscales_the_second_picture_of_the_right_grid(session: Session
         "custom_id": f"MJ::JOB::upsample::2::{hash_}",
     }
     assert reply_to(upscale) == grid.result["message_id"]
-    assert upscale.params["caption"].startswith("U2 · a red fox")
+    assert upscale.caption.startswith("U2 · a red fox")
     assert [[k["text"] for k in row] for row in keyboard(upscale)] == UPSCALE_KEYS
 
 
@@ -160,7 +160,7 @@ async def test_buttons_of_a_deleted_midjourney_message_answer_with_an_alert(
     alert = await session.tg.wait_for("answerCallbackQuery", lambda c: c.params.get("show_alert"))
     assert "expired" in alert[0].params["text"]
     assert len(session.discord.interactions) == 1
-    assert len(session.tg.calls_of("sendMessage")) == 1  # only the first job's status message
+    assert len(session.tg.calls_of(("sendMessage", "sendPhoto"))) == 1  # the first job's message
 
 
 async def test_taps_from_another_chat_or_forged_data_send_nothing(session: Session) -> None:

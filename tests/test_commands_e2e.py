@@ -46,13 +46,14 @@ class User:
         self.tg.press_button(self.room, self.user, message, button(sent, label)["callback_data"])
 
     async def photo(self, count: int) -> Call:
-        return (await self.tg.wait_for("sendPhoto", count=count))[-1]
+        return (await self.tg.wait_for_results(count=count))[-1]
 
     async def text(self, predicate: Callable[[str], bool]) -> Call:
         def matches(call: Call) -> bool:
             return call.params["chat_id"] == self.room["id"] and predicate(call.params["text"])
 
-        return (await self.tg.wait_for("sendMessage", matches))[-1]
+        # Words go into the job's text message (or a new one when there is none).
+        return (await self.tg.wait_for(("sendMessage", "editMessageText"), matches))[-1]
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ async def test_remix_mode_variation_form_is_submitted_through_discord(
     assert submit["data"]["id"] not in (press["nonce"], submit["nonce"])
     field = submit["data"]["components"][0]["components"][0]
     assert field == {"type": 4, "custom_id": "MJ::RemixModal::new_prompt", "value": "a paper boat"}
-    assert variation.params["caption"] == "V1 · a paper boat"
+    assert variation.caption == "V1 · a paper boat"
 
 
 async def test_remix_mode_pan_form_is_submitted_through_discord(
@@ -161,7 +162,7 @@ async def test_shorten_suggestions_come_back_with_buttons_that_draw_them(
     drawn = discord_fake.interactions[-1]
     assert drawn["data"]["name"] == "imagine"
     assert drawn["data"]["options"][0]["value"] == suggestions[1]
-    assert photo.params["caption"] == suggestions[1]
+    assert photo.caption == suggestions[1]
 
 
 async def test_shorten_without_a_prompt_explains_itself(user: User) -> None:

@@ -14,7 +14,6 @@ from storage.db import Database
 from storage.models import Job, utcnow
 from storage.updates import MEMORY, SeenUpdate, forget_before, remember, seen
 from tests.conftest import StartBot
-from tests.delivered import results, wait_results
 from tests.fakes.telegram import FakeTelegram
 
 
@@ -30,7 +29,7 @@ async def test_an_update_handed_over_again_after_a_restart_makes_no_second_job(
     bot = await start_bot(settings)
     ann = tg.user(170)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a paper boat")
-    await wait_results(tg, 1, 170)
+    await tg.wait_for_results(lambda c: c.chat_id == 170, count=1, timeout=15)
     await bot.close()
 
     # The bot died before Telegram saw the offset confirmed: the update comes again.
@@ -40,7 +39,7 @@ async def test_an_update_handed_over_again_after_a_restart_makes_no_second_job(
     await tg.wait_for("getUpdates", count=polls + 2)
     await asyncio.sleep(0.3)
     assert await job_count(settings) == 1
-    assert len(results(tg, 170)) == 1
+    assert len(tg.results(170)) == 1
 
 
 async def test_the_same_message_or_tap_under_a_new_update_id_is_dropped_too(
@@ -50,18 +49,18 @@ async def test_the_same_message_or_tap_under_a_new_update_id_is_dropped_too(
     await start_bot(settings)
     bob = tg.user(171)
     tg.send_text(tg.private_chat(bob), bob, "/imagine a tin robot")
-    (grid,) = await wait_results(tg, 1, 171)
+    (grid,) = await tg.wait_for_results(lambda c: c.chat_id == 171, count=1, timeout=15)
     tg.send_update({"message": tg.updates[-1]["message"]})  # same chat and message id
     message = tg.message(171, grid.result["message_id"])
     assert message is not None
     u1 = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     tg.press_button(tg.private_chat(bob), bob, message, u1)
     tap = tg.updates[-1]
-    await wait_results(tg, 2, 171)
+    await tg.wait_for_results(lambda c: c.chat_id == 171, count=2, timeout=15)
     tg.send_update({"callback_query": tap["callback_query"]})  # the same query id again
     await asyncio.sleep(0.5)
     assert await job_count(settings) == 2
-    assert len(results(tg, 171)) == 2
+    assert len(tg.results(171)) == 2
 
 
 async def test_seen_keys_are_remembered_and_pruned_by_age(database_url: str) -> None:

@@ -15,7 +15,6 @@ from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, JobStatus, QuotaEntry, QuotaState
 from tests.conftest import StartBot
-from tests.delivered import results, wait_results
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.test_faults_e2e import imagine_in
@@ -59,9 +58,9 @@ async def test_a_failed_cdn_download_of_a_result_is_retried_and_delivered_once(
     await start_bot(settings)
     discord_fake.fail_next("GET", r"^/cdn/attachments/", times=2, **fault)  # type: ignore[arg-type]
     (chat,) = await imagine_in(tg, 1)
-    await wait_results(tg, 1, chat)
+    await tg.wait_for_results(lambda c: c.chat_id == chat, count=1, timeout=15)
     await asyncio.sleep(0.2)
-    assert len(results(tg, chat)) == 1
+    assert len(tg.results(chat)) == 1
     (job,) = await jobs_of(settings)
     assert job.delivered_at is not None
     assert (await ledger(settings))[job.id] is QuotaState.CHARGED  # type: ignore[index]
@@ -78,7 +77,7 @@ async def test_a_failed_tap_answer_never_strands_the_job(
     settings = make_settings()
     await start_bot(settings)
     (chat,) = await imagine_in(tg, 1)
-    (grid,) = await wait_results(tg, 1, chat)
+    (grid,) = await tg.wait_for_results(lambda c: c.chat_id == chat, count=1, timeout=15)
     message = tg.message(chat, grid.result["message_id"])
     assert message is not None
     u1 = next(
@@ -90,7 +89,7 @@ async def test_a_failed_tap_answer_never_strands_the_job(
     tg.fail_next("answerCallbackQuery", error_code=error_code, times=5)
     user = tg.user(chat)
     tg.press_button(tg.private_chat(user), user, message, u1)
-    await wait_results(tg, 2, chat)
+    await tg.wait_for_results(lambda c: c.chat_id == chat, count=2, timeout=15)
     jobs = await jobs_of(settings)
     assert [job.status for job in jobs] == [JobStatus.SUCCEEDED, JobStatus.SUCCEEDED]
     assert set((await ledger(settings)).values()) == {QuotaState.CHARGED}
@@ -105,16 +104,17 @@ async def test_a_dropped_queue_position_edit_still_answers_truly(
 ) -> None:
     settings = make_settings(mj_concurrency=1, simulator_step_s=0.05)
     await start_bot(settings)
-    tg.fail_next(
-        "editMessageText", error_code=0, when=lambda p: "Queued" in str(p.get("text")), times=3
-    )
+    queued_edit = ("editMessageText", "editMessageCaption")
+    for method in queued_edit:
+        tg.fail_next(
+            method, error_code=0, when=lambda p: "Queued" in str(p.get("caption") or p.get("text"))
+        )
     ann, bob = tg.user(160), tg.user(161)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a first kite")
-    await tg.wait_for("sendMessage", lambda c: c.chat_id == 160 and c.ok)
+    await tg.wait_for(("sendMessage", "sendPhoto"), lambda c: c.chat_id == 160 and c.ok)
     tg.send_text(tg.private_chat(bob), bob, "/imagine a second kite")
-    await wait_results(tg, 1, 161, timeout=20)
-    assert tg.calls_of("editMessageText"), "the queue position edit was tried"
-    assert any(
-        "Queued" in str(c.params.get("text")) and not c.ok for c in tg.calls_of("editMessageText")
+    await tg.wait_for_results(lambda c: c.chat_id == 161, count=1, timeout=20)
+    assert any("Queued" in c.text and not c.ok for c in tg.calls_of(queued_edit)), (
+        "the queue position edit was tried, and dropped"
     )
     assert not said(tg, INTERNAL_ERROR)

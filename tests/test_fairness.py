@@ -11,7 +11,7 @@ from bridge.fair_queue import FairQueue
 from bridge.simulator import MidjourneyModel
 from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord, prompt_of
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_imagine_e2e import discord_fake_wait
 
 
@@ -58,17 +58,17 @@ async def test_a_private_job_is_not_stuck_behind_a_groups_backlog(
     for n in range(5):
         tg.send_text(group, ann, f"/imagine@mj_test_bot group picture {n}")
     await tg.wait_for(
-        "editMessageText",
-        lambda c: c.params["chat_id"] == -300 and "Queued" in c.params["text"],
+        STATUS_EDITS,
+        lambda c: c.params["chat_id"] == -300 and "Queued" in c.text,
         count=5,
     )
     bob = tg.user(62)
     tg.send_text(tg.private_chat(bob), bob, "/imagine a quiet pond")
 
-    await tg.wait_for("sendPhoto", lambda c: c.ok, count=6, timeout=15)
+    await tg.wait_for_results(lambda c: c.ok, count=6, timeout=15)
     order = [prompt_of(p) for p in discord_fake.interactions]
     # Served in turns: the hung job, the group's next, then the private chat's — not 7th.
     assert order.index("a quiet pond") == 2, order
     # The place shown was true: behind the group's next job (the hung one holds the only slot).
-    shown = [c.params["text"] for c in tg.calls_of("editMessageText") if c.params["chat_id"] == 62]
+    shown = [c.text for c in tg.calls_of(STATUS_EDITS) if c.params["chat_id"] == 62]
     assert "number 2 in line" in shown[0], shown

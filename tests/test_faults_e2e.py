@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.conftest import StartBot, environment
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 
 
 async def imagine_in(tg: FakeTelegram, chats: int, first_id: int = 140) -> set[int]:
@@ -26,7 +26,7 @@ async def imagine_in(tg: FakeTelegram, chats: int, first_id: int = 140) -> set[i
 
 
 @pytest.mark.parametrize(
-    "method", ["sendPhoto", "sendMessage", "editMessageText", "deleteMessage"]
+    "method", ["sendPhoto", "editMessageMedia", "editMessageCaption"]
 )
 async def test_telegram_429_storm_still_delivers_everything_once(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot, method: str
@@ -34,21 +34,25 @@ async def test_telegram_429_storm_still_delivers_everything_once(
     tg.fail_next(method, error_code=429, retry_after=0.05, times=4)
     await start_bot(make_settings())
     chats = await imagine_in(tg, 3)
-    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, count=3, timeout=15)
+    photos = await tg.wait_for_results(count=3, timeout=15)
     assert sorted(p.params["chat_id"] for p in photos) == sorted(chats)
-    # Every status message is cleaned up too, whichever call the storm hit.
-    await tg.wait_for("deleteMessage", lambda c: c.ok, count=3, timeout=15)
+    # Each result went into its job's one message: nothing to clean up, nothing extra.
+    assert not tg.calls_of("deleteMessage")
+    for chat in chats:
+        (message,) = tg.bot_messages(chat)
+        assert message.get("reply_markup"), "the job's message holds the result"
     assert len([c for c in tg.calls_of(method) if not c.ok]) == 4
-    assert len([c for c in tg.calls_of("sendPhoto") if c.ok]) == 3
+    await asyncio.sleep(0.1)
+    assert len(tg.results()) == 3
 
 
 async def test_a_dropped_connection_while_sending_a_result_is_retried(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
-    tg.fail_next("sendPhoto", error_code=0, times=2)
+    tg.fail_next("editMessageMedia", error_code=0, times=2)
     await start_bot(make_settings())
     await imagine_in(tg, 1)
-    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, timeout=15)
+    photos = await tg.wait_for_results(lambda c: c.ok, timeout=15)
     assert len(photos) == 1
 
 
@@ -73,7 +77,7 @@ async def test_discord_rate_limits_and_server_errors_are_waited_out(
     await start_bot(discord_settings())
     discord_fake.fail_next("POST", r"/interactions$", **fault)  # type: ignore[arg-type]
     await imagine_in(tg, 1)
-    photo = (await tg.wait_for("sendPhoto", timeout=15))[0]
+    photo = (await tg.wait_for_results(timeout=15))[0]
     assert photo.ok
     assert len(discord_fake.interactions) == 1
     posts = [r for r in discord_fake.requests if r == ("POST", "/api/v10/interactions")]
@@ -93,13 +97,13 @@ async def test_a_late_5xx_after_discord_took_the_interaction_still_delivers_once
     discord_fake.fail_next("POST", r"/interactions$", status=502, text="<html>502</html>",
                            late=True)
     await imagine_in(tg, 1)
-    photo = (await tg.wait_for("sendPhoto", timeout=15))[0]
+    photo = (await tg.wait_for_results(timeout=15))[0]
     assert photo.ok
     nonces = [payload["nonce"] for payload in model.interactions]
     assert len(nonces) == 2
     assert len(set(nonces)) == 1, "the retry must repeat the nonce"
     await asyncio.sleep(0.2)
-    assert len(tg.calls_of("sendPhoto")) == 1
+    assert len(tg.results()) == 1
 
 
 @pytest.mark.parametrize("kind", ["bot", "user"])
@@ -114,9 +118,9 @@ async def test_a_gateway_drop_in_the_middle_of_a_job(
     model.step_delay = 0.1
     await start_bot(discord_settings())
     await imagine_in(tg, 1)
-    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"])
+    await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text)
     await discord_fake.drop_connections(kind)  # type: ignore[arg-type]
-    photo = (await tg.wait_for("sendPhoto", timeout=15))[0]
+    photo = (await tg.wait_for_results(timeout=15))[0]
     assert photo.ok
     assert discord_fake.resumes, "the client should have resumed its session"
 

@@ -29,6 +29,6 @@ async def test_a_busy_private_chat_and_group_stay_inside_telegrams_flood_limits(
     for n in range(5):
         tg.send_text(room, ann, f"/imagine private {n}")
         tg.send_text(group, ann, f"/imagine@mj_test_bot group {n}")
-    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, count=10, timeout=30)
+    photos = await tg.wait_for_results(lambda c: c.ok, count=10, timeout=30)
     assert len(photos) == 10
     assert tg.flood_429s == 0

@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.models import ButtonToken, Job, JobKind, JobStatus, QuotaEntry
 from storage.quota import quota_day, used_units
 from tests.conftest import StartBot
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
 from tests.test_actions_e2e import button
 
 JSONDict = dict[str, Any]
@@ -82,7 +82,7 @@ async def said(tg: FakeTelegram, chat_id: int, body: str, count: int = 1) -> Non
 
 
 async def photos(tg: FakeTelegram, count: int) -> list[Call]:
-    return await tg.wait_for("sendPhoto", lambda c: c.ok, count=count, timeout=10)
+    return await tg.wait_for_results(lambda c: c.ok, count=count, timeout=10)
 
 
 async def settle(seconds: float = 0.4) -> None:
@@ -221,7 +221,7 @@ async def test_a_failed_job_leaves_the_quota_untouched(
     ann = tg.user(221)
     chat = tg.private_chat(ann)
     tg.send_text(chat, ann, "/imagine a forbidden thing")
-    await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
+    await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
     [job] = await jobs_of(settings)
     assert job.status is JobStatus.FAILED
     assert await used(settings, ann["id"], ann["id"]) == 0
@@ -335,7 +335,7 @@ async def test_banned_members_are_refused_and_nothing_is_submitted(
     assert alerts(tg, {query}) == [text("en", "banned")]
     await settle()
     assert await jobs_of(settings, user_id=bob["id"]) == []
-    assert len(tg.calls_of("sendPhoto")) == 1
+    assert len(tg.results()) == 1
 
     # The ban is for this group only.
     tg.send_text(tg.private_chat(bob), bob, "/imagine a mask")
@@ -431,7 +431,7 @@ async def test_stats_for_operators_only(
     tg.send_text(group, ann, f"/imagine{BOT} a vase")
     await photos(tg, 1)
     tg.send_text(group, ann, f"/imagine{BOT} a forbidden vase")
-    await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
+    await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
 
     tg.send_text(group, ann, f"/stats{BOT}")
     await said(tg, group["id"], text("en", "operator_only"))
@@ -463,7 +463,7 @@ async def test_any_member_can_tap_and_the_tapper_pays(
     tap(tg, group, bob, grid, "U1")
     [upscale] = (await photos(tg, 2))[-1:]
     assert upscale.params["chat_id"] == group["id"]
-    assert upscale.params["caption"].startswith("U1 · a kite")
+    assert upscale.caption.startswith("U1 · a kite")
     assert await used(settings, group["id"], bob["id"]) == 1
     assert await used(settings, group["id"], ann["id"]) == 1, "the grid's author did not pay"
     assert await used(settings, group["id"]) == 2
@@ -486,7 +486,7 @@ async def test_concurrent_commands_at_the_last_units_never_overdraw(
     await said(tg, group["id"], refusal, count=4)
     await photos(tg, 3)
     await settle()
-    assert len(tg.calls_of("sendPhoto")) == 3
+    assert len(tg.results()) == 3
     assert sent_to(tg, group["id"]).count(refusal) == 4
     assert len(await jobs_of(settings)) == 3
     assert await used(settings, group["id"]) == 3
@@ -509,7 +509,7 @@ async def test_concurrent_taps_at_the_last_units_never_overdraw(
     await settle()
     refusal = bot_text("en", "quota_chat", limit=3, zone="UTC")
     assert alerts(tg, queries) == [refusal] * 4
-    assert len(tg.calls_of("sendPhoto")) == 3
+    assert len(tg.results()) == 3
     assert len(await jobs_of(settings, kind=JobKind.ACTION)) == 2
     assert await used(settings, group["id"]) == 3
 
@@ -561,7 +561,7 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_quota_jobs_and_buttons(
     tg.send_callback_query(ann, {**message, "chat": new}, button(grid, "U3")["callback_data"])
     [upscale] = (await photos(tg, 2))[-1:]
     assert upscale.params["chat_id"] == new["id"]
-    assert upscale.params["caption"].startswith("U3 · a moving van")
+    assert upscale.caption.startswith("U3 · a moving van")
 
     tg.send_text(new, ann, f"/quota{BOT}")
     await tg.wait_for(

@@ -19,7 +19,7 @@ from tests.conftest import (
     StartBot,
 )
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
 
 
 def keyboard(call: Call) -> list[list[dict[str, Any]]]:
@@ -30,6 +30,10 @@ def keyboard(call: Call) -> list[list[dict[str, Any]]]:
 
 
 def reply_to(call: Call) -> int | None:
+    """The message a send replies to; for an edit, the one its message replies to."""
+    if call.method.lower().startswith("edit"):
+        reply = (call.result or {}).get("reply_to_message")
+        return reply["message_id"] if reply else None
     params = call.params.get("reply_parameters")
     if isinstance(params, str):
         params = json.loads(params)
@@ -70,7 +74,7 @@ async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
     chat = tg.private_chat(ann)
     request = tg.send_text(chat, ann, "/imagine a red fox --ar 3:2")
 
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
 
     # The interaction Discord received.
     assert len(discord_fake.interactions) == 1
@@ -83,16 +87,21 @@ async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
     assert payload["nonce"].isdigit()
     assert discord_fake.interaction_headers[0]["Authorization"] == DISCORD_USER_TOKEN
 
-    # Progress: the status message (a reply to the request) was edited with a percentage.
-    status = tg.calls_of("sendMessage")[0]
+    # The job's one message: a placeholder photo replying to the request, its caption edited
+    # with the percentage, then the grid put into it (editMessageMedia).
+    status = tg.calls_of("sendPhoto")[0]
     assert reply_to(status) == request["message_id"]
-    edits = [c for c in tg.calls_of("editMessageText") if "%" in c.params["text"]]
+    assert "Sending" in (status.caption or "")
+    edits = [c for c in tg.calls_of(STATUS_EDITS) if "%" in c.text]
     assert edits, "no progress edit was made"
+    assert all(c.params["message_id"] == status.result["message_id"] for c in edits)
 
-    # The grid: a photo replying to the request, with U1-U4, V1-V4 and reroll.
+    # The grid: in that same message, replying to the request, with U1-U4, V1-V4 and reroll.
+    assert photo.method == "editMessageMedia"
+    assert photo.params["message_id"] == status.result["message_id"]
     assert photo.params["chat_id"] == 21
     assert reply_to(photo) == request["message_id"]
-    assert photo.params["caption"] == "a red fox --ar 3:2"
+    assert photo.caption == "a red fox --ar 3:2"
     labels = [button["text"] for row in keyboard(photo) for button in row]
     assert labels == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
     for row in keyboard(photo):
@@ -101,9 +110,10 @@ async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
     nonce = payload["nonce"]
     assert photo_bytes(photo) == model.results[nonce]["image"]
 
-    # The status message was cleaned up, not left stale.
-    await tg.wait_for("deleteMessage")
-    assert all(m["message_id"] != status.result["message_id"] for m in tg.bot_messages(21))
+    # One message in the chat, showing the grid: nothing stale, nothing to delete.
+    (message,) = tg.bot_messages(21)
+    assert message["caption"] == "a red fox --ar 3:2"
+    assert not tg.calls_of("deleteMessage")
 
 
 async def test_identical_prompts_from_two_chats_each_get_their_own_grid(
@@ -122,7 +132,7 @@ async def test_identical_prompts_from_two_chats_each_get_their_own_grid(
     await discord_fake_wait(discord_fake, 1)
     tg.send_text(tg.private_chat(bob), bob, "/imagine a lighthouse at dusk")
 
-    photos = await tg.wait_for("sendPhoto", count=2)
+    photos = await tg.wait_for_results(count=2)
     assert {p.params["chat_id"] for p in photos} == {31, 32}
     assert photos[0].params["chat_id"] == 32, "the second request should finish first"
 
@@ -158,7 +168,7 @@ async def test_seven_jobs_never_more_than_three_in_flight(
     for user in users:
         tg.send_text(tg.private_chat(user), user, f"/imagine castle number {user['id']}")
 
-    photos = await tg.wait_for("sendPhoto", count=7, timeout=20)
+    photos = await tg.wait_for_results(count=7, timeout=20)
     assert {p.params["chat_id"] for p in photos} == {u["id"] for u in users}
     assert len(discord_fake.interactions) == 7
     assert model.max_in_flight == 3
@@ -179,8 +189,8 @@ async def test_a_job_that_never_finishes_times_out_and_frees_its_slot(
     tg.send_text(tg.private_chat(bob), bob, "/imagine a quick sketch")
 
     told = await tg.wait_for(
-        "editMessageText", lambda c: c.params["chat_id"] == 51 and "❌" in c.params["text"]
+        STATUS_EDITS, lambda c: c.params["chat_id"] == 51 and "❌" in c.text
     )
-    assert "in time" in told[0].params["text"]
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    assert "in time" in told[0].text
+    photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == 52

@@ -28,7 +28,7 @@ class Chat:
         self.tg.press_button(self.room, self.user, message, button(photo, label)["callback_data"])
 
     async def photo(self, count: int) -> Call:
-        return (await self.tg.wait_for("sendPhoto", count=count))[-1]
+        return (await self.tg.wait_for_results(count=count))[-1]
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ async def test_custom_zoom_asks_for_a_factor_and_fills_in_midjourneys_form(
         "value": "the whole bay at dusk --zoom 1.8",
     }
     assert submit["nonce"] != press["nonce"]
-    assert zoomed.params["caption"].startswith("🔎 Custom Zoom ×1.8")
+    assert zoomed.caption.startswith("🔎 Custom Zoom ×1.8")
     assert reply_to(zoomed) is not None
 
 

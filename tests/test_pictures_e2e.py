@@ -44,7 +44,7 @@ async def test_photo_with_imagine_caption_is_an_image_prompt(
 ) -> None:
     room, user = chat
     sent = tg.send_photo(room, user, jpeg("red"), caption="/imagine in the style of a mosaic")
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
 
     prompt = discord_fake.interactions[0]["data"]["options"][0]["value"]
     url, rest = prompt.split(" ", 1)
@@ -61,7 +61,7 @@ async def test_an_album_becomes_several_image_prompts(
     room, user = chat
     tg.send_photo(room, user, jpeg("red"), caption="/imagine two friends", media_group_id="g1")
     tg.send_photo(room, user, jpeg("blue"), media_group_id="g1")
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
     prompt = discord_fake.interactions[0]["data"]["options"][0]["value"]
     urls = prompt.split(" ")[:2]
     assert all(u.startswith(discord_fake.cdn_url) for u in urls)
@@ -77,7 +77,7 @@ async def test_imagine_replying_to_a_photo(
     hint = (await tg.wait_for("sendMessage"))[0]
     assert "/describe" in hint.params["text"]
     tg.send_text(room, user, "/imagine as a watercolor", reply_to=picture)
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
     prompt = discord_fake.interactions[0]["data"]["options"][0]["value"]
     assert prompt.startswith(discord_fake.cdn_url)
     assert prompt.endswith(" as a watercolor")
@@ -88,9 +88,8 @@ async def test_describe_suggests_four_prompts_that_can_be_drawn(
 ) -> None:
     room, user = chat
     tg.send_photo(room, user, jpeg("yellow"), caption="/describe")
-    answer = (await tg.wait_for("sendMessage", lambda c: "Midjourney reads" in c.params["text"]))[
-        0
-    ]
+    said = ("sendMessage", "editMessageText")
+    answer = (await tg.wait_for(said, lambda c: "Midjourney reads" in c.params["text"]))[0]
     payload = discord_fake.interactions[0]
     assert payload["data"]["name"] == "describe"
     assert payload["data"]["options"] == [{"type": 11, "name": "image", "value": 0}]
@@ -103,7 +102,7 @@ async def test_describe_suggests_four_prompts_that_can_be_drawn(
     message = tg.message(room["id"], answer.result["message_id"])
     assert message is not None
     tg.press_button(room, user, message, keyboard(answer)[0][1]["callback_data"])
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
     assert discord_fake.interactions[1]["data"]["name"] == "imagine"
     assert discord_fake.interactions[1]["data"]["options"][0]["value"] == second
 
@@ -115,7 +114,7 @@ async def test_blend_of_an_album(
     for colour in ("red", "green", "blue"):
         caption = "/blend --ar 3:2" if colour == "red" else None
         tg.send_photo(room, user, jpeg(colour), caption=caption, media_group_id="g2")
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     data = discord_fake.interactions[0]["data"]
     assert data["name"] == "blend"
     assert [o["name"] for o in data["options"]] == ["image1", "image2", "image3", "dimensions"]

@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.conftest import CHANNEL_ID, DISCORD_USER_TOKEN, StartBot
 from tests.fakes.discord import FakeDiscord, prompt_of
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_actions_e2e import button
 from tests.test_imagine_e2e import discord_fake_wait
 
@@ -74,7 +74,7 @@ async def test_jobs_spread_over_the_accounts_each_within_its_concurrency(
     users = [tg.user(300 + n) for n in range(4)]
     for user in users:
         tg.send_text(tg.private_chat(user), user, f"/imagine lantern {user['id']}")
-    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, count=4, timeout=15)
+    photos = await tg.wait_for_results(lambda c: c.ok, count=4, timeout=15)
     assert {p.params["chat_id"] for p in photos} == {u["id"] for u in users}
 
     payloads = discord_fake.interactions
@@ -104,13 +104,13 @@ async def test_a_button_goes_to_the_account_that_owns_the_message(
     tg.send_text(chat, ann, "/imagine a clock that runs forever")  # holds alpha for a while
     await discord_fake_wait(discord_fake, 1)
     tg.send_text(chat, ann, "/imagine a paper boat")  # so this one runs on beta
-    [grid] = await tg.wait_for("sendPhoto", lambda c: c.ok)
-    await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])  # alpha is free
+    [grid] = await tg.wait_for_results(lambda c: c.ok)
+    await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)  # alpha is free
 
     message = tg.message(chat["id"], grid.result["message_id"])
     assert message is not None
     tg.press_button(chat, ann, message, button(grid, "U2")["callback_data"])
-    await tg.wait_for("sendPhoto", lambda c: c.ok, count=2)
+    await tg.wait_for_results(lambda c: c.ok, count=2)
     tap = discord_fake.interactions[-1]
     assert tap["type"] == 3
     assert channel_of(tap) == BETA_CHANNEL
@@ -134,11 +134,11 @@ async def test_an_account_that_needs_attention_leaves_the_pool_and_the_other_goe
 
     for n in range(3):
         tg.send_text(tg.private_chat(bob), bob, f"/imagine a patient dog {n}")
-    await tg.wait_for("sendPhoto", lambda c: c.ok and c.params["chat_id"] == 321, count=3)
+    await tg.wait_for_results(lambda c: c.ok and c.params["chat_id"] == 321, count=3)
     later = discord_fake.interactions[1:]
     assert [channel_of(p) for p in later] == [BETA_CHANNEL] * 3
     # Nobody was put on hold: the pool still had a healthy account.
-    assert all("On hold" not in c.params["text"] for c in tg.calls_of("editMessageText"))
+    assert all("On hold" not in c.text for c in tg.calls_of(STATUS_EDITS))
 
     admin = tg.user(ADMIN)
     tg.send_text(tg.private_chat(admin), admin, "/stats")

@@ -21,7 +21,7 @@ from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, JobStatus
 from tests.fakes.discord import FakeDiscord, prompt_of
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -48,16 +48,16 @@ async def test_two_processes_take_over_a_dead_ones_jobs_each_exactly_once(
     users = [tg.user(140 + n) for n in range(4)]
     for user in users:
         tg.send_text(tg.private_chat(user), user, f"/imagine lighthouse {user['id']}")
-    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"], timeout=20)
+    await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text, timeout=20)
     await tg.wait_for("getUpdates", lambda c: int(c.params.get("offset") or 0) > 4)
     first.kill()
     await first.wait()
 
     fresh = await bot_process(process("c"))
-    photos = await tg.wait_for("sendPhoto", lambda c: c.ok, count=4, timeout=30)
+    photos = await tg.wait_for_results(lambda c: c.ok, count=4, timeout=30)
     assert sorted(p.params["chat_id"] for p in photos) == [u["id"] for u in users]
     await asyncio.sleep(0.5)  # time for a second delivery or submission, if one were coming
-    assert len(tg.calls_of("sendPhoto")) == 4, "a result was delivered twice"
+    assert len(tg.results()) == 4, "a result was delivered twice"
 
     nonces: dict[str, set[str]] = defaultdict(set)
     for payload in discord_fake.interactions:

@@ -112,7 +112,7 @@ async def test_a_malformed_parameter_is_named_and_nothing_is_sent(
 async def test_allowed_prompts_go_through(chat_with: Callable[..., Any], prompt: str) -> None:
     chat: Chat = await chat_with()
     chat.tg.send_text(chat.room, chat.user, f"/imagine {prompt}")
-    await chat.tg.wait_for("sendPhoto")
+    await chat.tg.wait_for_results()
     assert chat.model.interactions[0]["data"]["options"][0]["value"] == prompt
 
 

@@ -14,7 +14,7 @@ from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_imagine_e2e import discord_fake_wait
 
 
@@ -32,7 +32,7 @@ async def test_sigkill_with_jobs_queued_and_running_loses_and_repeats_nothing(
     for user in users:
         tg.send_text(tg.private_chat(user), user, f"/imagine lighthouse {user['id']}")
     # The first job is running at Midjourney, the two others wait in our queue.
-    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"], timeout=15)
+    await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text, timeout=15)
     # The three updates are confirmed to Telegram (a later poll's offset is past them).
     await tg.wait_for("getUpdates", lambda c: int(c.params.get("offset") or 0) > 3)
     first.kill()
@@ -44,15 +44,15 @@ async def test_sigkill_with_jobs_queued_and_running_loses_and_repeats_nothing(
             break
         await asyncio.sleep(0.05)
     assert len(model.results) == 1
-    assert tg.calls_of("sendPhoto") == []
+    assert tg.results() == []
 
     second = await bot_process(settings)
-    photos = await tg.wait_for("sendPhoto", count=3, timeout=20)
+    photos = await tg.wait_for_results(count=3, timeout=20)
     assert sorted(p.params["chat_id"] for p in photos) == [120, 121, 122]
     # Exactly three interactions: the running job was recovered from the channel, not resent.
     assert len(discord_fake.interactions) == 3
     await asyncio.sleep(0.3)
-    assert len(tg.calls_of("sendPhoto")) == 3, "a result was delivered twice"
+    assert len(tg.results()) == 3, "a result was delivered twice"
 
     second.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(second.wait(), 15) == 0
@@ -71,14 +71,14 @@ async def test_a_job_sent_just_before_the_crash_is_resent_with_its_own_nonce(
     first = await bot_process(settings)
     ann = tg.user(130)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a harbour crane")
-    await tg.wait_for("sendMessage", lambda c: "Sending" in c.params["text"], timeout=15)
+    await tg.wait_for("sendPhoto", lambda c: "Sending" in c.text, timeout=15)
     await asyncio.sleep(0.3)  # the bot is retrying the 500s
     first.kill()
     await first.wait()
     discord_fake._faults.clear()
 
     await bot_process(settings)
-    await tg.wait_for("sendPhoto", timeout=20)
+    await tg.wait_for_results(timeout=20)
     assert len(model.interactions) == 1
 
 
@@ -107,10 +107,10 @@ async def test_the_ledger_settles_each_job_once_across_a_restart(
         await asyncio.sleep(0.05)
 
     await bot_process(settings)
-    await tg.wait_for("sendPhoto", lambda c: c.params["chat_id"] == 151, timeout=20)
+    await tg.wait_for_results(lambda c: c.params["chat_id"] == 151, timeout=20)
     await tg.wait_for(
-        "editMessageText",
-        lambda c: c.params["chat_id"] == 150 and "❌" in c.params["text"],
+        STATUS_EDITS,
+        lambda c: c.params["chat_id"] == 150 and "❌" in c.text,
         timeout=20,
     )
     async with Database(settings.database_url) as db, db.transaction() as session:

@@ -65,9 +65,9 @@ class Room:
 
     async def imagine(self, user: dict[str, Any], prompt: str) -> str:
         """Draw; return the prompt Midjourney received."""
-        photos = len(self.tg.calls_of("sendPhoto"))
+        photos = len(self.tg.results())
         self.tg.send_text(self.chat, user, f"/imagine {prompt}")
-        await self.tg.wait_for("sendPhoto", count=photos + 1)
+        await self.tg.wait_for_results(count=photos + 1)
         return str(self.model.interactions[-1]["data"]["options"][0]["value"])
 
     def _is_menu(self, call: Call) -> bool:
@@ -198,7 +198,7 @@ async def test_a_picture_caption_gets_the_defaults_too(
     room = Room(tg, model, tg.private_chat(ann))
     await room.tap(ann, await room.menu(ann), "s:ar:3:2")
     tg.send_photo(room.chat, ann, jpeg(), caption="/imagine as a mosaic")
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
     prompt = model.interactions[-1]["data"]["options"][0]["value"]
     url, rest = prompt.split(" ", 1)
     assert url.startswith("sim://cdn/")

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from tests.conftest import DISCORD_BOT_TOKEN, DISCORD_USER_TOKEN, TELEGRAM_TOKEN, StartBot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_imagine_e2e import keyboard, photo_bytes, reply_to
 
 
@@ -25,7 +25,7 @@ async def test_simulator_needs_only_a_telegram_token(
     await start_bot(make_settings())  # the default backend here is the built-in simulator
     ann = tg.user(61)
     request = tg.send_text(tg.private_chat(ann), ann, "/imagine a paper boat on a pond")
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     assert reply_to(photo) == request["message_id"]
     assert len([b for row in keyboard(photo) for b in row]) == 9
     width, height = Image.open(io.BytesIO(photo_bytes(photo))).size
@@ -41,7 +41,7 @@ async def test_imagine_without_a_prompt_explains_the_usage(
     tg.send_text(tg.private_chat(ann), ann, "/imagine@mj_test_bot   ")
     replies = await tg.wait_for("sendMessage", count=2)
     assert all("/imagine a red fox" in c.params["text"] for c in replies)
-    assert tg.calls_of("sendPhoto") == []
+    assert tg.results() == []
 
 
 async def test_imagine_addressed_to_the_bot_in_a_group(
@@ -51,9 +51,9 @@ async def test_imagine_addressed_to_the_bot_in_a_group(
     group = tg.group(-1001, "Artists", type="supergroup")
     ann = tg.user(63)
     tg.send_text(group, ann, "/imagine@mj_test_bot a tiny robot")
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == -1001
-    assert photo.params["caption"] == "a tiny robot"
+    assert photo.caption == "a tiny robot"
 
 
 async def test_progress_edits_are_throttled_per_chat(
@@ -66,9 +66,9 @@ async def test_progress_edits_are_throttled_per_chat(
     chat = tg.private_chat(ann)
     tg.send_text(chat, ann, "/imagine first")
     tg.send_text(chat, ann, "/imagine second")
-    await tg.wait_for("sendPhoto", count=2)
+    await tg.wait_for_results(count=2)
 
-    edits = [c for c in tg.calls_of("editMessageText") if "%" in c.params["text"]]
+    edits = [c for c in tg.calls_of(STATUS_EDITS) if "%" in c.text]
     assert len(edits) >= 2
     gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
     # 19 progress steps per job arrived in ~0.8 s; Telegram saw one edit per interval at most.
@@ -88,10 +88,10 @@ async def test_a_picture_over_telegram_limits_is_downscaled_and_the_original_kep
     chat = tg.private_chat(ann)
     tg.send_text(chat, ann, "/imagine a very wide panorama")
 
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     width, height = Image.open(io.BytesIO(photo_bytes(photo))).size
     assert width + height <= 10_000
-    assert "original" in photo.params["caption"]
+    assert "original" in photo.caption
     original_button = keyboard(photo)[-1][0]
     assert original_button["text"] == "📎 Original"
 
@@ -125,7 +125,7 @@ async def test_no_secret_reaches_the_logs(
     await start_bot(discord_settings(log_level="DEBUG"))
     ann = tg.user(66)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a locked safe")
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
     logging.getLogger("probe").info("token in a message: %s", DISCORD_USER_TOKEN)
 
     err = capfd.readouterr().err

@@ -12,7 +12,7 @@ from storage.db import Database
 from storage.models import QuotaEntry, QuotaState
 from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_actions_e2e import button
 
 
@@ -37,13 +37,13 @@ async def test_an_ephemeral_midjourney_error_reaches_the_user_long_before_the_ti
     ann = tg.user(101)
     tg.send_text(tg.private_chat(ann), ann, "/imagine something forbidden")
 
-    told = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
-    assert "community standards" in told[0].params["text"]
+    told = await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
+    assert "community standards" in told[0].text
     assert await quota_states(settings) == [QuotaState.REFUNDED]
 
     # The slot is free again: the next job runs.
     tg.send_text(tg.private_chat(ann), ann, "/imagine something nice")
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
 
 
 async def test_an_interaction_midjourney_refuses_fails_at_once(
@@ -58,8 +58,8 @@ async def test_an_interaction_midjourney_refuses_fails_at_once(
     await start_bot(settings)
     ann = tg.user(102)
     tg.send_text(tg.private_chat(ann), ann, "/imagine please refuse me")
-    told = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
-    assert "did not accept" in told[0].params["text"]
+    told = await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
+    assert "did not accept" in told[0].text
     assert await quota_states(settings) == [QuotaState.REFUNDED]
 
 
@@ -74,11 +74,11 @@ async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
     ann = tg.user(103)
     room = tg.private_chat(ann)
     tg.send_text(room, ann, "/imagine an island")
-    grid = (await tg.wait_for("sendPhoto"))[0]
+    grid = (await tg.wait_for_results())[0]
     tg.press_button(
         room, ann, tg.message(103, grid.result["message_id"]), button(grid, "U1")["callback_data"]
     )
-    upscale = (await tg.wait_for("sendPhoto", count=2))[-1]
+    upscale = (await tg.wait_for_results(count=2))[-1]
     tg.press_button(
         room,
         ann,
@@ -87,7 +87,7 @@ async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
     )
     question = (await tg.wait_for("sendMessage", lambda c: "zoom factor" in c.params["text"]))[0]
     tg.send_text(room, ann, "1.5", reply_to=question.result)
-    await tg.wait_for("sendPhoto", count=3)
+    await tg.wait_for_results(count=3)
 
     press, submit = discord_fake.interactions[-2:]
     assert press["type"] == 3
@@ -124,6 +124,6 @@ async def test_each_ephemeral_error_kind_reaches_the_user_with_midjourneys_reaso
     await start_bot(settings)
     ann = tg.user(104)
     tg.send_text(tg.private_chat(ann), ann, "/imagine trouble ahead")
-    told = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
-    assert reason in told[0].params["text"]
+    told = await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
+    assert reason in told[0].text
     assert await quota_states(settings) == [QuotaState.REFUNDED]

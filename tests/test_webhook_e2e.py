@@ -53,7 +53,7 @@ async def test_updates_arrive_by_webhook_and_the_job_is_delivered(
 
     user = tg.user(5)
     tg.send_text(tg.private_chat(user), user, "/imagine a harbour at dawn")
-    await tg.wait_for("sendPhoto", lambda c: c.ok, timeout=10)
+    await tg.wait_for_results(lambda c: c.ok, timeout=10)
     assert tg.calls_of("getUpdates") == []
     assert 200 in tg.webhook_pushes
 

@@ -154,6 +154,10 @@ ADMIN_RIGHTS = (
 )
 
 
+# A job's status message is a photo (its caption edited) or a text: edits of either.
+STATUS_EDITS = ("editMessageText", "editMessageCaption")
+
+
 @dataclass
 class Call:
     """One Bot API request from the bot, as the fake received and answered it."""
@@ -175,6 +179,30 @@ class Call:
     def result(self) -> Any:
         """The ``result`` of a successful call, else None."""
         return self.response.get("result") if self.response else None
+
+    @property
+    def caption(self) -> str | None:
+        """The caption a send or an edit gave (editMessageMedia: its media's)."""
+        media = self.params.get("media")
+        if isinstance(media, dict) and "caption" in media:
+            return media["caption"]
+        return self.params.get("caption")
+
+    @property
+    def text(self) -> str:
+        """What a send or an edit says: its text, else its caption ("" for neither)."""
+        return str(self.params.get("text") or self.caption or "")
+
+    @property
+    def is_result(self) -> bool:
+        """A picture with buttons reached the chat (sendPhoto, or editMessageMedia into the
+        job's message): what a delivered Midjourney result looks like."""
+        markup = self.params.get("reply_markup") or {}
+        return (
+            self.ok
+            and self.method.lower() in ("sendphoto", "editmessagemedia")
+            and bool(markup.get("inline_keyboard"))
+        )
 
 
 @dataclass(frozen=True)
@@ -585,6 +613,29 @@ class FakeTelegram:
         """Calls of a method (or of any of several), in order."""
         names = {m.lower() for m in ((method,) if isinstance(method, str) else method)}
         return [call for call in self.calls if call.method.lower() in names]
+
+    def results(self, chat_id: int | None = None) -> list[Call]:
+        """Delivered picture results (see Call.is_result), oldest first."""
+        return [
+            call
+            for call in self.calls_of(("sendPhoto", "editMessageMedia"))
+            if call.is_result and (chat_id is None or call.chat_id == chat_id)
+        ]
+
+    async def wait_for_results(
+        self,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a test helper; a plain argument reads best
+    ) -> list[Call]:
+        """wait_for, for delivered picture results."""
+        return await self.wait_for(
+            ("sendPhoto", "editMessageMedia"),
+            lambda c: c.is_result and (predicate is None or predicate(c)),
+            count=count,
+            timeout=timeout,
+        )
 
     def message(self, chat_id: int, message_id: int) -> JSONDict | None:
         """The current state of a message (edits applied), or None if unknown or deleted."""

@@ -1,0 +1,105 @@
+"""A job's one message: posted when the job is made, edited as it goes, holding its outcome.
+
+A picture job's message is a photo, a placeholder until Midjourney's result, whose caption
+tells the progress; the result is put into it with editMessageMedia. Repeating that edit after
+a restart changes nothing the user sees, so delivery has nothing it could send twice. A job of
+words (describe, shorten, /info, a mode switch) has a text message that its result replaces.
+Only when that message is gone (deleted by the user, or never posted) is a new one posted, and
+it is recorded before the result goes into it: a kill in between leaves at most a spare
+placeholder, never a second result.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
+from telegram.error import BadRequest
+
+from storage.models import Job, JobKind
+
+_log = logging.getLogger(__name__)
+
+PICTURE_KINDS = frozenset({JobKind.IMAGINE, JobKind.ACTION, JobKind.BLEND})
+_PLACEHOLDER_SIDE = 512
+
+
+def shows_picture(job: Job) -> bool:
+    """Whether the job's message is a photo (its result is a picture)."""
+    return job.kind in PICTURE_KINDS
+
+
+def gone(exc: BadRequest) -> bool:
+    """The message can no longer take this edit: deleted, or not of the right kind."""
+    message = exc.message.lower()
+    return any(
+        words in message
+        for words in ("not found", "there is no media", "there is no text", "can't be edited")
+    )
+
+
+def unchanged(exc: BadRequest) -> bool:
+    return "not modified" in exc.message.lower()
+
+
+@functools.cache
+def placeholder_png() -> bytes:
+    """The picture a job's message shows until Midjourney's: a plain dark square."""
+    from PIL import Image  # loaded on first use: most of the bot never needs Pillow
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (_PLACEHOLDER_SIDE, _PLACEHOLDER_SIDE), (43, 45, 49)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def reply_to(job: Job) -> ReplyParameters | None:
+    if job.request_message_id is None:
+        return None
+    return ReplyParameters(job.request_message_id, allow_sending_without_reply=True)
+
+
+class StatusMessages:
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        self._placeholder: str | None = None  # Telegram's file_id once uploaded
+
+    async def post(self, job: Job, body: str, *, picture: bool | None = None) -> Message:
+        """Post the job's message (a reply to its request), a photo if `picture` (default:
+        if the job draws); raises TelegramError."""
+        if not (shows_picture(job) if picture is None else picture):
+            return await self._bot.send_message(job.chat_id, body, reply_parameters=reply_to(job))
+        photo: str | InputFile = self._placeholder or InputFile(
+            placeholder_png(), filename="drawing.png"
+        )
+        message = await self._bot.send_photo(
+            job.chat_id, photo, caption=body, reply_parameters=reply_to(job)
+        )
+        if message.photo:
+            self._placeholder = message.photo[-1].file_id
+        return message
+
+    async def edit(
+        self,
+        job: Job,
+        message_id: int,
+        body: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        picture: bool | None = None,
+    ) -> None:
+        """Say `body` in the job's message (its caption for a photo); an edit that changes
+        nothing is no error. Raises BadRequest when the message is gone (see `gone`)."""
+        try:
+            if shows_picture(job) if picture is None else picture:
+                await self._bot.edit_message_caption(
+                    job.chat_id, message_id, caption=body, reply_markup=markup
+                )
+            else:
+                await self._bot.edit_message_text(
+                    body, job.chat_id, message_id, reply_markup=markup
+                )
+        except BadRequest as exc:
+            if not unchanged(exc):
+                raise
