@@ -122,7 +122,7 @@ async def test_a_stroke_drawn_in_chromium_arrives_as_mask_pixels_in_the_same_pla
             "(() => { const r = document.getElementById('submit').getBoundingClientRect();"
             " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
         )
-        photos = len(tg.calls_of("sendPhoto"))
+        photos = len(tg.results())
         await page.click(*submit)
         async with asyncio.timeout(20):
             await host.arrived.wait()
@@ -143,7 +143,7 @@ async def test_a_stroke_drawn_in_chromium_arrives_as_mask_pixels_in_the_same_pla
     assert mask.getpixel((width // 2, height // 4)) == 255
     assert mask.getpixel((width // 2, 3 * height // 4)) == 0
     # ... and the chat gets the region grid, answering the upscale.
-    grid = (await tg.wait_for("sendPhoto", count=photos + 1))[-1]
+    grid = (await tg.wait_for_results(count=photos + 1))[-1]
     assert reply_to(grid) == photo.result["message_id"]
     assert session.chat["id"] == grid.params["chat_id"]
 

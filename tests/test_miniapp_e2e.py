@@ -21,7 +21,7 @@ from storage.models import Job, QuotaEntry, QuotaState
 from tests.conftest import StartBot
 from tests.fakes.activity import FakeActivityHost
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
 from tests.miniapp_helpers import (
     PUBLIC_URL,
     Page,
@@ -116,7 +116,7 @@ async def test_paint_submit_and_the_region_grid_replies_to_the_upscale(
     assert "frame-ancestors" in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store"
 
-    photos = len(tg.calls_of("sendPhoto"))
+    photos = len(tg.results())
     box = (width // 4, height // 4, width // 2, height // 2)
     body = {"t": token, "prompt": "a white owl", "mask": painted_mask((width, height), box)}
     status, answer, _ = await page.call("POST", "api/submit", init, body=body)
@@ -124,11 +124,11 @@ async def test_paint_submit_and_the_region_grid_replies_to_the_upscale(
 
     # The usual status message, answering the upscale, then the grid with its buttons.
     upscale_id = photo.result["message_id"]
-    statuses = await tg.wait_for("sendMessage", lambda c: reply_to(c) == upscale_id)
+    statuses = await tg.wait_for("sendPhoto", lambda c: reply_to(c) == upscale_id)
     assert statuses[-1].params["chat_id"] == session.chat["id"]
-    grid = (await tg.wait_for("sendPhoto", count=photos + 1))[-1]
+    grid = (await tg.wait_for_results(count=photos + 1))[-1]
     assert reply_to(grid) == photo.result["message_id"]
-    assert "a white owl" in grid.params["caption"]
+    assert "a white owl" in grid.caption
     assert [k["text"] for k in keyboard(grid)[0]][:4] == ["U1", "U2", "U3", "U4"]
 
     # Midjourney's editor got the newer contract: a WebP mask painted exactly in the box.
@@ -236,11 +236,11 @@ async def test_the_older_contract_is_used_when_the_newer_is_refused(
     init = init_data(session.user)
     _, job, _ = await page.call("GET", f"api/job?t={token}", init)
     host.newer_refused = True
-    photos = len(tg.calls_of("sendPhoto"))
+    photos = len(tg.results())
     box = (1, 2, 30, 40)
     body = {"t": token, "prompt": "", "mask": painted_mask((job["width"], job["height"]), box)}
     assert (await page.call("POST", "api/submit", init, body=body))[0] == 200
-    grid = (await tg.wait_for("sendPhoto", count=photos + 1))[-1]
+    grid = (await tg.wait_for_results(count=photos + 1))[-1]
     assert reply_to(grid) == photo.result["message_id"]
     assert [s.contract for s in host.submissions] == ["newer", "older"]
     older = host.submissions[1]
@@ -268,8 +268,8 @@ async def test_a_refused_mask_reaches_the_user_with_the_reason_and_is_refunded(
     mask = painted_mask((job["width"], job["height"]), (0, 0, 3, 3))
     body = {"t": token, "prompt": "x", "mask": mask}
     assert (await page.call("POST", "api/submit", init, body=body))[0] == 200
-    failed = await tg.wait_for("editMessageText", lambda c: "❌" in c.params["text"])
-    assert "Mask covers too little of the image" in failed[-1].params["text"]
+    failed = await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
+    assert "Mask covers too little of the image" in failed[-1].text
     job_row = await last_job(settings)
     assert job_row.id is not None
     assert await quota_of(settings, job_row.id) is QuotaState.REFUNDED
@@ -305,11 +305,11 @@ async def test_groups_get_the_mini_app_link_and_only_members_may_use_it(
     ann, bob = tg.user(80, "Ann"), tg.user(81, "Bob", language_code="zh-hans")
     group = tg.group(-500)
     tg.send_text(group, ann, f"/imagine {PROMPT}")
-    grid = (await tg.wait_for("sendPhoto"))[-1]
+    grid = (await tg.wait_for_results())[-1]
     message = tg.message(group["id"], grid.result["message_id"])
     assert message is not None
     tg.press_button(group, ann, message, button(grid, "U1")["callback_data"])
-    photo = (await tg.wait_for("sendPhoto", count=2))[-1]
+    photo = (await tg.wait_for_results(count=2))[-1]
     key = region_key(photo)
     assert "web_app" not in key  # not allowed in groups
     assert key["url"].startswith(f"https://t.me/{tg.bot_username}/paint?startapp=")
@@ -347,11 +347,11 @@ async def test_the_simulator_backend_does_vary_region_too(
     user = tg.user(90)
     chat = tg.private_chat(user)
     tg.send_text(chat, user, f"/imagine {PROMPT}")
-    grid = (await tg.wait_for("sendPhoto"))[-1]
+    grid = (await tg.wait_for_results())[-1]
     message = tg.message(chat["id"], grid.result["message_id"])
     assert message is not None
     tg.press_button(chat, user, message, button(grid, "U2")["callback_data"])
-    photo = (await tg.wait_for("sendPhoto", count=2))[-1]
+    photo = (await tg.wait_for_results(count=2))[-1]
     key = region_key(photo)
     # http:// (a desktop browser, trying it locally): a plain link instead of a Mini App button.
     assert key["url"].startswith("http://127.0.0.1:1/?t=")
@@ -362,6 +362,6 @@ async def test_the_simulator_backend_does_vary_region_too(
     mask = painted_mask((job["width"], job["height"]), box)
     body = {"t": token, "prompt": "a blue fox", "mask": mask}
     assert (await page.call("POST", "api/submit", init, body=body))[0] == 200
-    region = (await tg.wait_for("sendPhoto", count=3))[-1]
+    region = (await tg.wait_for_results(count=3))[-1]
     assert reply_to(region) == photo.result["message_id"]
-    assert "a blue fox" in region.params["caption"]
+    assert "a blue fox" in region.caption
