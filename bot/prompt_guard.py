@@ -2,7 +2,8 @@
 
 A banned prompt gets the Midjourney account warned and then suspended, and a bad parameter
 costs a whole round trip only to come back as "Invalid parameter". Both are found locally by
-bridge.prompts; this module turns its findings into a reply in the user's language.
+bridge.banned_words and bridge.prompts; this module turns their findings into a reply in the
+user's language.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Final
 
 from bot.settings import Settings
 from bot.texts import text
-from bridge.prompts import BannedWords, ParamProblem, ProblemCode, validate
+from bridge.banned_words import BannedWords
+from bridge.prompts import ParamProblem, ProblemCode, validate
 
 # More than this many problems is a paste slip; listing them all would bury the first ones.
 MAX_LISTED: Final = 5
@@ -24,11 +26,12 @@ MAX_LISTED: Final = 5
 _REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(pattern), key)
     for pattern, key in (
-        (r"must be a whole number from (?P<low>\S+) to (?P<high>\S+)", "reason_int_range"),
-        (r"must be a number from (?P<low>\S+) to (?P<high>\S+)", "reason_number_range"),
-        (r"must be one of (?P<choices>.+)", "reason_one_of"),
+        (r"must be a whole number", "reason_whole_number"),
+        (r"must be a number", "reason_number"),
+        (r"must be a version number, e\.g\. 8\.1", "reason_version"),
+        (r"must be one word", "reason_one_word"),
         (r"must be W:H with whole numbers above 0, e\.g\. 16:9", "reason_ratio"),
-        (r"must be between 1:14 and 14:1", "reason_ratio_range"),
+        (r"must be one image link or loop", "reason_end"),
         (r"must be image links, style codes or random", "reason_sref"),
         (r"must be image links", "reason_links"),
         (r"must be profile or moodboard codes", "reason_codes"),

@@ -19,7 +19,8 @@ _EN: Final[dict[str, str]] = {
     "help": (
         "🎨 <b>How to use me</b>\n"
         "/imagine &lt;prompt&gt; — draw a 2×2 grid. Midjourney parameters such as "
-        "--ar 16:9, --v 6.1, --stylize 250 or --no text go at the end.\n"
+        "--ar 16:9, --v 8.1 --hd, --stylize 250 or --no text go at the end. "
+        "Models: {versions} (the first is Midjourney's default).\n"
         "In groups write /imagine@{bot} &lt;prompt&gt;.\n\n"
         "Send a photo with the caption /imagine &lt;prompt&gt; to use it as an image prompt; "
         "/describe on a photo suggests prompts; /blend on 2–5 photos (an album) mixes them; "
@@ -114,22 +115,24 @@ _EN: Final[dict[str, str]] = {
     "prompt_blocked": "🚫 Not sent — blocked term: {term}\nMidjourney suspends accounts for "
     "prompts like this, so every prompt is checked first. Please rephrase it.",
     "prompt_params": "⚠️ Not sent to Midjourney — please fix the parameters:\n{problems}",
-    "param_unknown": "--{name} is not a Midjourney parameter",
+    "param_bad_weight": "“{value}”: a weight after :: must be a number, e.g. ::2",
     "param_missing_value": "--{name} needs a value",
     "param_unexpected_value": "--{name} takes no value (found “{value}”)",
     "param_bad_value": "--{name} {value}: {reason}",
-    "reason_int_range": "must be a whole number from {low} to {high}",
-    "reason_number_range": "must be a number from {low} to {high}",
-    "reason_one_of": "must be one of {choices}",
+    "reason_whole_number": "must be a whole number",
+    "reason_number": "must be a number",
+    "reason_version": "must be a version number, e.g. 8.1",
+    "reason_one_word": "must be one word",
     "reason_ratio": "must be W:H with whole numbers above 0, e.g. 16:9",
-    "reason_ratio_range": "must be between 1:14 and 14:1",
+    "reason_end": "must be one image link or loop",
     "reason_sref": "must be image links, style codes or random",
     "reason_links": "must be image links",
     "reason_codes": "must be profile or moodboard codes",
     "reason_one_link": "must be one image link",
     "settings_menu": "⚙️ Settings for this chat\nThey are added to every /imagine prompt that "
-    "does not set them itself.\n\nNow: {current}\n\nRows: version · aspect ratio · stylize · "
-    "speed · raw style. Tap a ✓ choice again to clear it.",
+    "does not set them itself.\n\nNow: {current}\n\nRows: version · HD/SD or draft where the "
+    "version has them · aspect ratio · stylize · speed · raw style. Tap a ✓ choice again to "
+    "clear it.",
     "settings_group_note": "\nOnly the group's admins can change them.",
     "settings_none": "Midjourney's own defaults",
     "settings_fast": "⚡ fast",
@@ -167,8 +170,9 @@ _ZH: Final[dict[str, str]] = {
     ),
     "help": (
         "🎨 <b>使用方法</b>\n"
-        "/imagine &lt;提示词&gt; — 生成 2×2 四宫格。Midjourney 参数（如 --ar 16:9、--v 6.1、"
-        "--stylize 250、--no text）写在最后。\n"
+        "/imagine &lt;提示词&gt; — 生成 2×2 四宫格。Midjourney 参数（如 --ar 16:9、--v 8.1 --hd、"
+        "--stylize 250、--no text）写在最后。"
+        "可选模型：{versions}（第一个是 Midjourney 的默认模型）。\n"
         "在群组中请写 /imagine@{bot} &lt;提示词&gt;。\n\n"
         "发送图片并以 /imagine &lt;提示词&gt; 作为说明，可把图片用作图像提示；"
         "对图片使用 /describe 可得到提示词建议；对 2–5 张图片（相册）使用 /blend 可混合它们；"
@@ -253,21 +257,23 @@ _ZH: Final[dict[str, str]] = {
     "prompt_blocked": "🚫 未发送——包含屏蔽词：{term}\nMidjourney 会因这类提示词封禁账号，"
     "所以每条提示词都会先经过检查。请换一种说法。",
     "prompt_params": "⚠️ 未发送给 Midjourney——请修正以下参数：\n{problems}",
-    "param_unknown": "--{name} 不是 Midjourney 的参数",
+    "param_bad_weight": "“{value}”：:: 后面的权重必须是数字，例如 ::2",
     "param_missing_value": "--{name} 需要一个值",
     "param_unexpected_value": "--{name} 不接受值（发现“{value}”）",
     "param_bad_value": "--{name} {value}：{reason}",
-    "reason_int_range": "必须是 {low} 到 {high} 之间的整数",
-    "reason_number_range": "必须是 {low} 到 {high} 之间的数字",
-    "reason_one_of": "必须是以下之一：{choices}",
+    "reason_whole_number": "必须是整数",
+    "reason_number": "必须是数字",
+    "reason_version": "必须是版本号，例如 8.1",
+    "reason_one_word": "必须是一个单词",
     "reason_ratio": "必须是 宽:高 的形式，且都是大于 0 的整数，例如 16:9",
-    "reason_ratio_range": "必须在 1:14 到 14:1 之间",
+    "reason_end": "必须是一个图片链接或 loop",
     "reason_sref": "必须是图片链接、风格代码或 random",
     "reason_links": "必须是图片链接",
     "reason_codes": "必须是个性化或情绪板代码",
     "reason_one_link": "必须是一个图片链接",
     "settings_menu": "⚙️ 本聊天的设置\n未自行设置这些参数的 /imagine 提示词都会自动加上它们。"
-    "\n\n当前：{current}\n\n各行依次为：版本 · 宽高比 · 风格化 · 速度 · raw 风格。"
+    "\n\n当前：{current}\n\n各行依次为：版本 · HD/SD 或 draft（该版本支持时）· 宽高比 · "
+    "风格化 · 速度 · raw 风格。"
     "再次点击带 ✓ 的选项即可取消。",
     "settings_group_note": "\n只有群管理员可以修改。",
     "settings_none": "Midjourney 默认设置",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bridge.backend import Backend
-
-_SPEED = re.compile(r"--(?:fast|relax|turbo)\b")
+from bridge.prompts import with_defaults
 
 
 @dataclass(eq=False)
@@ -31,6 +29,5 @@ class Account:
         return self.concurrency - self.running if self.healthy else 0
 
     def with_mode(self, prompt: str) -> str:
-        if self.mode is None or _SPEED.search(prompt):
-            return prompt
-        return f"{prompt} --{self.mode}".strip()
+        """The prompt with the account's speed unless it sets one (--fast, --relax, --turbo)."""
+        return prompt if self.mode is None else with_defaults(prompt, {self.mode: ""})

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -71,6 +70,7 @@ from bridge.messages import (
     Started,
 )
 from bridge.parser import parse
+from bridge.prompts import prompt_key
 from storage.buttons import expire_message_buttons
 from storage.db import Database
 from storage.jobs import get_job, move_job, set_job, set_job_unless_finished, update_job
@@ -81,9 +81,6 @@ from storage.state import get_state, set_state
 
 _log = logging.getLogger(__name__)
 
-_URL = re.compile(r"<?https?://\S+>?")
-_PARAM = re.compile(r"--\w+(?:\s+[^-\s]\S*)*")
-_SPACE = re.compile(r"\s+")
 _FINISHED_MEMORY = 5000
 _DISCORD_EPOCH_MS = 1_420_070_400_000
 _HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
@@ -105,12 +102,6 @@ def snowflake_time(snowflake: str) -> datetime | None:
 
 def _paused_key(account: Account) -> str:
     return f"paused:{account.name}"
-
-
-def prompt_key(prompt: str) -> str:
-    """A prompt as Midjourney echoes it may add parameters and rewrite links: compare the rest."""
-    text = _PARAM.sub(" ", _URL.sub(" ", prompt))
-    return _SPACE.sub(" ", text).strip().lower()
 
 
 @dataclass(frozen=True, slots=True)

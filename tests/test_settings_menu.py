@@ -17,6 +17,7 @@ from bot.handlers.chat_settings import (
     parse_choice,
 )
 from bot.settings import Settings
+from bot.texts import text
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.chat_settings import get_chat_settings, migrate_chat_settings, set_chat_setting
 from storage.db import Database
@@ -139,7 +140,7 @@ async def test_tapping_a_choice_again_clears_it_and_reset_clears_all(
     await room.tap(bo, menu, "s:ar:2:3")
     await room.tap(bo, menu, "s:v:7")
     await room.tap(bo, menu, "s:ar:2:3")
-    assert chosen(room.current(menu)) == {"v 7", "raw 风格 关"}
+    assert chosen(room.current(menu)) == {"V7", "raw 风格 关"}
     assert await room.imagine(bo, "a lake") == "a lake --v 7"
     await room.tap(bo, menu, "s:reset")
     assert chosen(room.current(menu)) == {"raw 风格 关"}
@@ -250,3 +251,78 @@ async def test_settings_follow_a_group_that_becomes_a_supergroup(tmp_path: Any) 
             moved = await get_chat_settings(session=session, chat_id=-1005)
             left = await get_chat_settings(session=session, chat_id=-5)
         assert (moved.aspect, left.aspect) == ("16:9", None)
+
+
+def _rows_of(version: str | None) -> list[list[str]]:
+    markup = menu_markup("en", ChatSettings(chat_id=1, version=version))
+    return [[key.text.removeprefix("✓ ") for key in row] for row in markup.inline_keyboard]
+
+
+def test_the_menu_offers_todays_versions_with_only_the_options_each_has() -> None:
+    versions = ["V8.1", "V7", "V6.1", "niji 7", "niji 6"]
+    fast_relax, all_speeds = ["⚡ fast", "🐢 relax"], ["⚡ fast", "🐢 relax", "🚀 turbo"]
+    raw = ["raw style on", "raw style off"]
+    # Nothing chosen: Midjourney's default, V8.1, with HD/SD and no Turbo.
+    default = _rows_of(None)
+    assert default[0] == versions
+    assert default[1] == ["HD", "SD"]
+    assert fast_relax in default
+    assert all_speeds not in default
+    assert raw in default
+    v7 = _rows_of("7")
+    assert v7[1] == ["draft"]
+    assert all_speeds in v7
+    assert ["HD", "SD"] not in v7
+    v61 = _rows_of("6.1")
+    assert ["draft"] not in v61
+    assert ["HD", "SD"] not in v61
+    assert all_speeds in v61
+    niji7 = _rows_of("niji7")
+    assert raw not in niji7
+    assert ["HD", "SD"] not in niji7
+    assert ["s 0", "s 100", "s 250", "s 750"] in niji7
+
+
+def test_defaults_follow_the_versions_options() -> None:
+    assert defaults_of(ChatSettings(chat_id=1, version="8.1+hd")) == {"v": "8.1", "hd": ""}
+    assert defaults_of(ChatSettings(chat_id=1, version="+sd")) == {"sd": ""}
+    assert defaults_of(ChatSettings(chat_id=1, version="7+draft")) == {"v": "7", "draft": ""}
+    assert defaults_of(ChatSettings(chat_id=1, version="niji7")) == {"niji": "7"}
+    # Not on that version: no HD on V7, no Turbo on V8.1, no raw on niji 7.
+    assert defaults_of(ChatSettings(chat_id=1, version="7+hd")) == {"v": "7"}
+    assert defaults_of(ChatSettings(chat_id=1, version="8.1", speed="turbo")) == {"v": "8.1"}
+    assert defaults_of(ChatSettings(chat_id=1, version="niji7", raw=True)) == {"niji": "7"}
+
+
+async def test_a_variant_stays_with_its_version(
+    tg: FakeTelegram, simulated: Callable[..., Any]
+) -> None:
+    model, _, _ = await simulated()
+    ann = tg.user(305)
+    room = Room(tg, model, tg.private_chat(ann))
+    menu = await room.menu(ann)
+    await room.tap(ann, menu, "s:vo:hd")
+    assert chosen(room.current(menu)) == {"HD", "raw style off"}
+    assert await room.imagine(ann, "a paper boat") == "a paper boat --hd"
+    await room.tap(ann, menu, "s:v:8.1")
+    assert await room.imagine(ann, "a paper boat") == "a paper boat --v 8.1 --hd"
+    await room.tap(ann, menu, "s:vo:sd")  # one or the other
+    assert await room.imagine(ann, "a paper boat") == "a paper boat --v 8.1 --sd"
+    await room.tap(ann, menu, "s:v:7")  # V7 has no SD: it goes
+    assert chosen(room.current(menu)) == {"V7", "raw style off"}
+    await room.tap(ann, menu, "s:vo:draft")
+    await room.tap(ann, menu, "s:sp:turbo")
+    assert await room.imagine(ann, "a paper boat") == "a paper boat --v 7 --draft --turbo"
+    await room.tap(ann, menu, "s:v:8.1")  # neither draft nor Turbo on V8.1
+    assert await room.imagine(ann, "a paper boat") == "a paper boat --v 8.1"
+
+
+def test_help_speaks_todays_midjourney() -> None:
+    from bridge.versions import VERSIONS
+
+    for lang in ("en", "zh"):
+        versions = ", ".join(version.label for version in VERSIONS)
+        body = text(lang, "help", bot="b", user_quota=5, chat_quota="", versions=versions)
+        assert "--v 8.1" in body
+        assert "6.1," not in body.replace(versions, "")
+        assert "V8.1, V7, V6.1, niji 7, niji 6" in body

@@ -22,6 +22,7 @@ from bot.admin import is_admin_id
 from bot.services import BotContext
 from bot.texts import language_of, text
 from bridge.prompts import with_defaults
+from bridge.versions import DEFAULT, SPEEDS, VERSIONS, Variant, Version, find, variant
 from storage.chat_settings import get_chat_settings, reset_chat_settings, set_chat_setting
 from storage.db import Database
 from storage.models import ChatSettings
@@ -29,6 +30,9 @@ from storage.models import ChatSettings
 CALLBACK_PREFIX: Final = "s:"
 _RESET: Final = "reset"
 _SELECTED: Final = "✓ "
+# ChatSettings.version holds "<version key>+<variant key>", either part may be empty: "8.1",
+# "8.1+hd", "+sd" (HD/SD on whatever Midjourney's default is), "7+draft".
+_JOIN: Final = "+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,40 +44,68 @@ class Row:
     choices: tuple[tuple[str, str], ...]  # label: a literal, or a text key ("settings_...")
 
 
+_VARIANTS: Final = tuple(dict.fromkeys((v.key, v.label) for ver in VERSIONS for v in ver.variants))
+# Every row with every choice any version offers; the menu shows what the chosen one has.
 ROWS: Final = (
-    Row("v", "version", (("6.1", "v 6.1"), ("7", "v 7"), ("niji6", "niji 6"))),
+    Row("v", "version", tuple((version.key, version.label) for version in VERSIONS)),
+    Row("vo", "version", _VARIANTS),
     Row("ar", "aspect", tuple((ratio, ratio) for ratio in ("1:1", "3:2", "2:3", "16:9", "9:16"))),
     Row("s", "stylize", tuple((n, f"s {n}") for n in ("0", "100", "250", "750"))),
-    Row("sp", "speed", tuple((mode, f"settings_{mode}") for mode in ("fast", "relax", "turbo"))),
+    Row("sp", "speed", tuple((mode, f"settings_{mode}") for mode in SPEEDS)),
     Row("raw", "raw", (("on", "settings_raw_on"), ("off", "settings_raw_off"))),
 )
 _BY_KEY: Final[Mapping[str, Row]] = {row.key: row for row in ROWS}
 
 
+def _model(settings: ChatSettings) -> tuple[Version | None, Variant | None]:
+    """The chosen version (None: Midjourney's default) and its chosen variant."""
+    version_key, _, variant_key = (settings.version or "").partition(_JOIN)
+    version = find(version_key)
+    return version, variant(version or DEFAULT, variant_key or None)
+
+
+def offered(row: Row, settings: ChatSettings) -> tuple[tuple[str, str], ...]:
+    """The row's choices that the chat's version has (all of them for version-free rows)."""
+    version = _model(settings)[0] or DEFAULT
+    if row.key == "vo":
+        return tuple((v.key, v.label) for v in version.variants)
+    if row.key == "sp":
+        return tuple(choice for choice in row.choices if choice[0] in version.speeds)
+    if (row.key == "s" and not version.stylize) or (row.key == "raw" and not version.raw):
+        return ()
+    return row.choices
+
+
 def selected(row: Row, settings: ChatSettings) -> str | None:
     """The row's chosen value as in callback_data, None when Midjourney decides."""
+    if row.field == "version":
+        version, chosen_variant = _model(settings)
+        found = version if row.key == "v" else chosen_variant
+        return None if found is None else found.key
     stored = getattr(settings, row.field)
     if row.field == "raw":
-        return "on" if stored else "off"
-    value = None if stored is None else str(stored)
-    # A value no longer offered (the menu changed) counts as unset rather than as garbage.
-    return value if any(value == choice for choice, _ in row.choices) else None
+        value: str | None = "on" if stored else "off"
+    else:
+        value = None if stored is None else str(stored)
+    # A value not offered (the menu changed, or not on this version) counts as unset.
+    return value if any(value == choice for choice, _ in offered(row, settings)) else None
 
 
 def defaults_of(settings: ChatSettings) -> dict[str, str]:
     """The chat's choices as Midjourney parameters, e.g. {"ar": "16:9", "style": "raw"}."""
-    chosen = {row.field: selected(row, settings) for row in ROWS}
+    chosen = {row.key: selected(row, settings) for row in ROWS}
+    version, chosen_variant = _model(settings)
     params: dict[str, str] = {}
-    if chosen["version"] == "niji6":
-        params["niji"] = "6"
-    elif chosen["version"] is not None:
-        params["v"] = chosen["version"]
-    if chosen["aspect"] is not None:
-        params["ar"] = chosen["aspect"]
-    if chosen["stylize"] is not None:
-        params["stylize"] = chosen["stylize"]
-    if chosen["speed"] is not None:
-        params[chosen["speed"]] = ""  # --fast, --relax and --turbo are flags
+    if version is not None:
+        params[version.param[0]] = version.param[1]
+    if chosen_variant is not None:
+        params[chosen_variant.key] = ""  # --hd, --sd and --draft are flags
+    if chosen["ar"] is not None:
+        params["ar"] = chosen["ar"]
+    if chosen["s"] is not None:
+        params["stylize"] = chosen["s"]
+    if chosen["sp"] is not None:
+        params[chosen["sp"]] = ""  # --fast, --relax and --turbo are flags
     if chosen["raw"] == "on":
         params["style"] = "raw"
     return params
@@ -96,15 +128,15 @@ def menu_markup(lang: str, settings: ChatSettings) -> InlineKeyboardMarkup:
     rows = []
     for row in ROWS:
         chosen = selected(row, settings)
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    (_SELECTED if value == chosen else "") + _label(lang, label),
-                    callback_data=f"{CALLBACK_PREFIX}{row.key}:{value}",
-                )
-                for value, label in row.choices
-            ]
-        )
+        keys = [
+            InlineKeyboardButton(
+                (_SELECTED if value == chosen else "") + _label(lang, label),
+                callback_data=f"{CALLBACK_PREFIX}{row.key}:{value}",
+            )
+            for value, label in offered(row, settings)
+        ]
+        if keys:
+            rows.append(keys)
     reset = text(lang, "settings_reset")
     rows.append([InlineKeyboardButton(reset, callback_data=f"{CALLBACK_PREFIX}{_RESET}")])
     return InlineKeyboardMarkup(rows)
@@ -128,8 +160,21 @@ def parse_choice(data: str) -> tuple[Row | None, str] | None:
     return row, value
 
 
-def _stored(row: Row, value: str | None) -> str | int | bool | None:
+def _stored(row: Row, value: str | None, settings: ChatSettings) -> str | int | bool | None:
     """A menu value as its column holds it."""
+    if row.field == "version":
+        version, chosen_variant = _model(settings)
+        if row.key == "v":
+            version = find(value)
+            # A variant stays only where the new version has it (HD/SD on V8, draft on V7).
+            chosen_variant = chosen_variant and variant(version or DEFAULT, chosen_variant.key)
+        else:
+            chosen_variant = variant(version or DEFAULT, value)
+        if version is None and chosen_variant is None:
+            return None
+        if chosen_variant is None:
+            return version.key if version else None
+        return f"{version.key if version else ''}{_JOIN}{chosen_variant.key}"
     if row.field == "raw":
         return value == "on"
     if row.field == "stylize" and value is not None:
@@ -179,7 +224,7 @@ async def choose(update: Update, context: BotContext) -> None:
                 session=session,
                 chat_id=chat.id,
                 field=row.field,
-                value=_stored(row, new),
+                value=_stored(row, new, settings),
                 user_id=query.from_user.id,
             )
     await query.answer(text(lang, "settings_saved"))

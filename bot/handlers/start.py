@@ -8,6 +8,7 @@ from telegram.ext import CommandHandler
 
 from bot.services import BotContext
 from bot.texts import language_of, text
+from bridge.versions import VERSIONS
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -33,6 +34,7 @@ async def help_command(update: Update, context: BotContext) -> None:
         bot=context.bot.username,
         user_quota=settings.user_daily_quota,
         chat_quota=chat_quota,
+        versions=", ".join(version.label for version in VERSIONS),
     )
     await update.effective_message.reply_text(body, parse_mode=ParseMode.HTML)
 

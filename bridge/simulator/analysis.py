@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import TYPE_CHECKING
 
+from bridge.prompts import parse_parameters
 from bridge.simulator.buttons import button, rows
 from bridge.simulator.hooks import Turn, on_command
 from bridge.simulator.model import option
@@ -13,12 +13,10 @@ from bridge.simulator.model import option
 if TYPE_CHECKING:
     from bridge.simulator.model import MidjourneyModel
 
-_PARAMS_TAIL = re.compile(r"(?:^|\s)--[a-z].*$", re.IGNORECASE | re.DOTALL)
-
 
 def shortened(prompt: str) -> list[str]:
     """What /shorten suggests for a prompt: its comma phrases, fewer and fewer, then its words."""
-    text = _PARAMS_TAIL.sub("", prompt)
+    text = parse_parameters(prompt)[0]
     phrases = [" ".join(part.split()) for part in text.split(",") if part.strip()]
     words = " ".join(phrases).split()
     candidates = [", ".join(phrases[:n]) for n in range(len(phrases), 0, -1)]
@@ -32,7 +30,7 @@ async def shorten(model: MidjourneyModel, turn: Turn) -> None:
     prompt = option(turn.data, "prompt")
     await asyncio.sleep(turn.delay)
     suggestions = shortened(prompt)
-    tokens = " ".join(f"**{word}**" for word in _PARAMS_TAIL.sub("", prompt).split()[:12])
+    tokens = " ".join(f"**{word}**" for word in parse_parameters(prompt)[0].split()[:12])
     picks = "\n\n".join(f"{n}\ufe0f\u20e3 {text}" for n, text in enumerate(suggestions, 1))
     embed = {
         "type": "rich",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.constants import FLAG_EPHEMERAL
+from bridge.prompts import parse_parameters
 from bridge.simulator import hooks
 from bridge.simulator.buttons import grid_buttons, upscale_buttons
 from bridge.simulator.channel import MIDJOURNEY_AUTHOR, Channel
@@ -149,8 +150,9 @@ class MidjourneyModel:
 
     def mode(self, prompt: str) -> str:
         """How the job runs: a --fast/--relax/--turbo in the prompt, else the account's mode."""
+        names = {param.name for param in parse_parameters(prompt)[1]}
         for flag in ("relax", "turbo", "fast"):
-            if re.search(rf"(?<!\S)--{flag}(?!\S)", prompt):
+            if flag in names:
                 return MODE_WORDS[flag]
         return MODE_WORDS[self.job_mode]
 
