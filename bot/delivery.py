@@ -71,7 +71,9 @@ _INFO_LABELS = {
     "Running Jobs": "info_running",
 }
 _MODE_SWITCHED = {JobKind.FAST: "mode_now_fast", JobKind.RELAX: "mode_now_relax"}
-_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value}
+# A video has no delivery yet (the video issue): the user is told so in words, never shown a
+# still of it, and its U1-U4 (video upscales) are not offered.
+_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value, ResultKind.VIDEO.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,8 @@ class Delivery:
             await self._send_text(job, info_text(job.language, job.texts))
         elif job.result_kind == ResultKind.NOTICE.value:
             await self._send_text(job, notice_text(job))
+        elif job.result_kind == ResultKind.VIDEO.value:
+            await self._send_text(job, text(job.language, "video_not_yet"))
         else:
             return await self._send_photo(job, keys)
         return None

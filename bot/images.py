@@ -1,4 +1,4 @@
-"""Fitting Midjourney's PNGs into Telegram's photo limits (Pillow; run it in a thread)."""
+"""Fitting Midjourney's pictures into Telegram's photos (Pillow; run it in a thread)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import io
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_SIDES = 10_000
 MAX_RATIO = 20
+_PHOTO_FORMATS = frozenset({"JPEG", "PNG"})
 
 
 def fits_photo(data: bytes, width: int, height: int) -> bool:
@@ -23,8 +24,16 @@ def fit_photo(data: bytes) -> tuple[bytes, bool]:
 
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
-        if fits_photo(data, width, height):
-            return data, False
+        if image.format in _PHOTO_FORMATS:
+            if fits_photo(data, width, height):
+                return data, False
+        else:
+            # Midjourney's grids are WebP since 2025: Telegram is sent the same picture as PNG,
+            # the one format its photos surely take besides JPEG (an animation: its first frame).
+            out = io.BytesIO()
+            image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(out, "PNG")
+            if fits_photo(out.getvalue(), width, height):
+                return out.getvalue(), False
         scale = min(1.0, (MAX_PHOTO_SIDES - 1) / (width + height))
         picture = image.convert("RGB")
     if scale < 1.0:

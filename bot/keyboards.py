@@ -6,12 +6,13 @@ stores a token per button and puts the tokens into callback_data.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bridge.buttons import ButtonKind, classify
 
 CALLBACK_PREFIX = "t:"
 
@@ -26,55 +27,78 @@ class Key:
     custom_id: str | None = None
 
 
-# (pattern on custom_id, row, label). Order inside a row follows Midjourney's own order.
-_RULES: tuple[tuple[re.Pattern[str], int, str | None], ...] = tuple(
-    (re.compile(pattern), row, label)
-    for pattern, row, label in (
-        (r"^MJ::JOB::upsample::(\d)::", 0, "U{0}"),
-        (r"^MJ::JOB::reroll::", 0, "🔄"),
-        (r"^MJ::JOB::variation::(\d)::", 1, "V{0}"),
-        (r"^MJ::JOB::upsample_v\w+_2x_subtle::", 2, "🔍 Upscale (Subtle)"),
-        (r"^MJ::JOB::upsample_v\w+_2x_creative::", 2, "🔍 Upscale (Creative)"),
-        (r"^MJ::JOB::upsample_v5_2x::", 2, "🔍 Upscale (2x)"),
-        (r"^MJ::JOB::upsample_v5_4x::", 2, "🔍 Upscale (4x)"),
-        (r"^MJ::JOB::low_variation::", 3, "🪄 Vary (Subtle)"),
-        (r"^MJ::JOB::high_variation::", 3, "🪄 Vary (Strong)"),
-        (r"^MJ::Inpaint::", 3, "🖌 Vary (Region)"),
-        (r"^MJ::Outpaint::50::", 4, "🔎 Zoom Out 2x"),
-        (r"^MJ::Outpaint::75::", 4, "🔎 Zoom Out 1.5x"),
-        (r"^MJ::Outpaint::100::", 4, "⬛ Make Square"),
-        (r"^MJ::CustomZoom::", 4, "🔎 Custom Zoom"),
-        (r"^MJ::JOB::pan_left::", 5, "⬅️"),
-        (r"^MJ::JOB::pan_right::", 5, "➡️"),
-        (r"^MJ::JOB::pan_up::", 5, "⬆️"),
-        (r"^MJ::JOB::pan_down::", 5, "⬇️"),
-    )
+_PANS = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
+_ZOOMS = {"2": "🔎 Zoom Out 2x", "1.5": "🔎 Zoom Out 1.5x", "1": "⬛ Make Square"}
+# Row and label per kind of button (bridge.buttons tells the kind). Order inside a row follows
+# Midjourney's own order.
+_KINDS: dict[ButtonKind, tuple[int, str]] = {
+    ButtonKind.UPSCALE: (0, "U{index}"),
+    ButtonKind.REROLL: (0, "🔄"),
+    ButtonKind.VARIATION: (1, "V{index}"),
+    ButtonKind.UPSCALE_SUBTLE: (2, "🔍 Upscale (Subtle)"),
+    ButtonKind.UPSCALE_CREATIVE: (2, "🔍 Upscale (Creative)"),
+    ButtonKind.UPSCALE_MORE: (2, "🔍 Upscale ({detail})"),
+    ButtonKind.REDO_UPSCALE: (2, "🔁 Redo Upscale ({detail})"),
+    ButtonKind.VARY_SUBTLE: (3, "🪄 Vary (Subtle)"),
+    ButtonKind.VARY_STRONG: (3, "🪄 Vary (Strong)"),
+    ButtonKind.VARY_REGION: (3, "🖌 Vary (Region)"),
+    ButtonKind.ZOOM: (4, "{zoom}"),
+    ButtonKind.CUSTOM_ZOOM: (4, "🔎 Custom Zoom"),
+    ButtonKind.PAN: (5, "{pan}"),
+}
+_UNKNOWN_ROW = 6
+# Known, but not driven from Telegram (yet): video buttons need video delivery, a bookmark or a
+# web link makes no picture, Cancel is the status message's. (Vary (Region) needs the Mini App:
+# see `layout`.)
+_LEFT_OUT = frozenset(
+    {
+        ButtonKind.ANIMATE,
+        ButtonKind.EXTEND,
+        ButtonKind.VIDEO_UPSCALE,
+        ButtonKind.BOOKMARK,
+        ButtonKind.CANCEL,
+        ButtonKind.LINK,
+    }
 )
 
 
-def _key_for(custom_id: str) -> tuple[int, Key] | None:
-    for pattern, row, label in _RULES:
-        match = pattern.match(custom_id)
-        if match:
-            assert label is not None
-            action = "ask_zoom" if custom_id.startswith("MJ::CustomZoom::") else "mj"
-            if custom_id.startswith("MJ::Inpaint::"):
-                action = "region"
-            return row, Key(label.format(*match.groups()), action, custom_id)
-    return None
+def _key_for(button: Mapping[str, Any]) -> tuple[int, Key] | None:
+    custom_id = str(button.get("custom_id") or "")
+    if not custom_id:
+        return None
+    label = str(button.get("label") or "")
+    found = classify(custom_id, label)
+    if found.kind in _LEFT_OUT:
+        return None
+    action = {ButtonKind.CUSTOM_ZOOM: "ask_zoom", ButtonKind.VARY_REGION: "region"}.get(
+        found.kind, "mj"
+    )
+    if found.kind is ButtonKind.UNKNOWN:
+        # A button Midjourney added after this was written: offered under its own words.
+        emoji = button.get("emoji") or ""
+        emoji = str(emoji.get("name") or "") if isinstance(emoji, Mapping) else str(emoji)
+        shown = " ".join(part for part in (emoji, label.replace("\u200b", "").strip()) if part)
+        return _UNKNOWN_ROW, Key(shown or "•", action, custom_id)
+    row, template = _KINDS[found.kind]
+    detail = found.detail.capitalize() if found.kind is ButtonKind.REDO_UPSCALE else found.detail
+    shown = template.format(
+        index=found.index,
+        detail=detail,
+        zoom=_ZOOMS.get(found.detail, "🔎 Zoom Out"),
+        pan=_PANS.get(found.detail, "↔️"),
+    )
+    return row, Key(shown, action, custom_id)
 
 
 def layout(
     buttons: Iterable[Mapping[str, Any]], *, original_label: str | None, region: bool = False
 ) -> list[list[Key]]:
-    """Rows of keys for Midjourney's buttons; buttons we cannot drive from Telegram are left out.
-
-    Left out: Vary (Region) unless `region` (the Mini App that paints its mask is configured);
-    bookmarks and web links do nothing useful here.
-    """
+    """Rows of keys for Midjourney's buttons; buttons we cannot drive from Telegram are left out
+    (see _LEFT_OUT, and Vary (Region) unless `region`: the Mini App that paints its mask is
+    configured); buttons we do not know are offered under Midjourney's label."""
     rows: dict[int, list[Key]] = {}
     for button in buttons:
-        found = _key_for(str(button.get("custom_id") or ""))
+        found = _key_for(button)
         if found is not None and (region or found[1].action != "region"):
             row, key = found
             rows.setdefault(row, []).append(key)
@@ -101,6 +125,4 @@ def markup(
             return region_button(key.label, token)
         return InlineKeyboardButton(key.label, callback_data=CALLBACK_PREFIX + token)
 
-    return InlineKeyboardMarkup(
-        [[button(key, next(flat_tokens)) for key in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[button(key, next(flat_tokens)) for key in row] for row in rows])

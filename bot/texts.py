@@ -156,6 +156,8 @@ _EN: Final[dict[str, str]] = {
     "info_queued_relax": "Queued jobs (relax)",
     "info_running": "Running jobs",
     "mode_now_fast": "⚡ The Midjourney account now runs in fast mode.",
+    "video_not_yet": "🎞️ Midjourney made a video of this, but I can't send videos here yet. "
+    "You can see it in Midjourney's gallery.",
     "mode_now_relax": "🐢 The Midjourney account now runs in relax mode.",
     "midjourney_says": "✅ Midjourney: {reply}",
 }
@@ -298,6 +300,8 @@ _ZH: Final[dict[str, str]] = {
     "info_queued_relax": "排队任务（放松）",
     "info_running": "运行中的任务",
     "mode_now_fast": "⚡ Midjourney 账号已切换到快速模式。",
+    "video_not_yet": "🎞️ Midjourney 为此生成了一段视频，但我暂时还不能在这里发送视频。"
+    "你可以在 Midjourney 的作品库中查看。",
     "mode_now_relax": "🐢 Midjourney 账号已切换到放松模式。",
     "midjourney_says": "✅ Midjourney：{reply}",
 }

@@ -14,7 +14,9 @@ class ResultKind(StrEnum):
 
     GRID = "grid"  # imagine, reroll, variations, pan, zoom, blend: a 2x2 grid
     UPSCALE = "upscale"  # "Image #N": a single tile
-    UPSCALE_HD = "upscale_hd"  # Upscaled (Subtle|Creative|2x|4x)
+    UPSCALE_HD = "upscale_hd"  # Upscaled (Subtle|Creative|2x|4x), or "Upscaled by" (V7)
+    # A video: a 2x2 animated WebP whose U1-U4 are video upscales, or one video's mp4.
+    VIDEO = "video"
     DESCRIBE = "describe"
     SHORTEN = "shorten"
     INFO = "info"  # /info: the account's "**Key**: value" lines, as "Key: value" texts

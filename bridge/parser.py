@@ -41,7 +41,17 @@ here first):
   dispatcher must treat a repeated Completed for the same message id as a no-op.
 - The mode is reported without the `, stealth` suffix: `(relaxed, stealth)` gives "relaxed".
 - The video placeholders `Displaying...` / `Animating...` (c.2) give None even when they carry
-  an attachment and buttons; video results (mp4) are not reported, as ResultKind has no video.
+  an attachment and buttons; `Creating video with prompt **...** (Waiting to start)` is the
+  video job's Started and its `(35%)` edits, with four `_<cell>_step_<k>.jpeg` frames, its
+  Progress (the first frame is the preview).
+- A video result is `Completed(kind=VIDEO)`, never a grid: a message whose buttons are
+  `MJ::JOB::video_virtual_upscale::N` (an animated WebP, 2x2 videos; midjourney-2026.md 2.2),
+  or whose attachment is a video file (the mp4 of one video). Told by custom_ids, never labels.
+- "You have successfully rated [this job](...)" (the Bookmark button's answer) has no `**`
+  prompt: no job news.
+- A nonce is reported wherever Midjourney puts it (`MessageRef.nonce`). Since 2025 final
+  messages may carry it too (midjourney-2026.md 1.2), so it says which interaction a message
+  answers, never that the message is the first reply: the status text decides that.
 - /info (c.6) is an embed whose title starts with `Your info`; its `**Key**: value` lines become
   `Completed(kind=INFO)` texts "Key: value", in Midjourney's order, markdown dropped. Lines of
   another shape are left out.
@@ -56,6 +66,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from bridge.buttons import video_grid
 from bridge.constants import COLOUR_ERROR, COLOUR_WARNING, MIDJOURNEY_BOT_IDS
 from bridge.inpaint import parse_iframe
 from bridge.messages import (
@@ -144,6 +155,7 @@ _ERROR_TITLES: Final[Mapping[str, ErrorKind]] = {
 }
 
 _IMAGE_EXTENSIONS: Final = (".png", ".webp", ".jpg", ".jpeg", ".gif")
+_VIDEO_EXTENSIONS: Final = (".mp4", ".webm", ".mov")
 
 
 # ============================================================================================
@@ -344,13 +356,15 @@ def _parse_stopped(data: RawMessage, prompt: str) -> Failed:
 
 def _parse_completed(data: RawMessage, prompt: str, status: str) -> Completed | None:
     """A finished image: an image attachment plus the buttons to act on it (c.4)."""
-    attachment = _first_image_attachment(data.get("attachments"))
+    attachment = _first_result_attachment(data.get("attachments"))
     components = data.get("components")
     if attachment is None or not components:
         return None
     found_buttons = buttons(components)
     index: int | None = None
-    if (upscale := _UPSCALE_INDEX.match(status)) is not None:
+    if _is_video(attachment) or video_grid([button.custom_id for button in found_buttons]):
+        kind = ResultKind.VIDEO
+    elif (upscale := _UPSCALE_INDEX.match(status)) is not None:
         kind = ResultKind.UPSCALE
         index = int(upscale.group(1))
     elif _UPSCALE_HD.match(status) is not None:
@@ -505,18 +519,27 @@ def _image(attachment: Mapping[str, Any]) -> Image:
     )
 
 
-def _first_image_attachment(
+def _first_result_attachment(
     attachments: Sequence[Mapping[str, Any]] | None,
 ) -> Mapping[str, Any] | None:
-    """The first attachment that is a picture (videos and other files are not results here)."""
+    """The first attachment that is a picture or a video (other files are not results)."""
     for attachment in attachments or ():
         content_type = attachment.get("content_type")
         if content_type is not None:
-            if content_type.startswith("image/"):
+            if content_type.startswith(("image/", "video/")):
                 return attachment
-        elif (attachment.get("filename") or "").lower().endswith(_IMAGE_EXTENSIONS):
+        elif (attachment.get("filename") or "").lower().endswith(
+            (*_IMAGE_EXTENSIONS, *_VIDEO_EXTENSIONS)
+        ):
             return attachment
     return None
+
+
+def _is_video(attachment: Mapping[str, Any]) -> bool:
+    content_type = attachment.get("content_type")
+    if content_type is not None:
+        return str(content_type).startswith("video/")
+    return (attachment.get("filename") or "").lower().endswith(_VIDEO_EXTENSIONS)
 
 
 def _buttons_hash(found: tuple[Button, ...]) -> str | None:

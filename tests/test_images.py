@@ -39,3 +39,26 @@ def test_too_many_bytes_are_recompressed_under_ten_megabytes() -> None:
     photo, downscaled = fit_photo(data)
     assert downscaled
     assert len(photo) <= MAX_PHOTO_BYTES
+
+
+def test_a_webp_grid_reaches_telegram_as_the_same_picture_in_png() -> None:
+    image = Image.new("RGB", (600, 400), "teal")
+    image.paste((200, 40, 40), (0, 0, 300, 200))
+    out = io.BytesIO()
+    image.save(out, "WEBP", lossless=True)
+    photo, downscaled = fit_photo(out.getvalue())
+    assert not downscaled  # the whole picture: no "Original" key needed for its sake
+    with Image.open(io.BytesIO(photo)) as sent:
+        assert sent.format == "PNG"
+        assert sent.size == (600, 400)
+        assert sent.convert("RGB").getpixel((10, 10)) == (200, 40, 40)
+
+
+def test_an_animated_webp_becomes_its_first_frame() -> None:
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    photo, _ = fit_photo(out.getvalue())
+    with Image.open(io.BytesIO(photo)) as sent:
+        assert sent.format == "PNG"
+        assert sent.convert("RGB").getpixel((5, 5)) == (255, 0, 0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from bot.keyboards import CALLBACK_PREFIX, layout, markup
 from bridge.simulator import grid_buttons, upscale_buttons
 
@@ -51,3 +54,45 @@ def test_markup_pairs_tokens_in_reading_order_within_64_bytes() -> None:
     datas = [button.callback_data for row in keyboard for button in row]
     assert datas == [CALLBACK_PREFIX + token for token in tokens]
     assert all(len(str(data).encode()) <= 64 for data in datas)
+
+
+def _sample_buttons(name: str) -> list[dict]:
+    path = Path(__file__).parent / "data" / "samples" / f"{name}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return flat(data["components"])
+
+
+def test_a_v7_upscale_keyboard_leaves_out_region_animate_bookmark_and_link() -> None:
+    rows = layout(_sample_buttons("58_v7_upscale_image_1"), original_label=None)
+    assert [[key.label for key in row] for row in rows] == [
+        ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
+        ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
+        ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
+        ["⬅️", "➡️", "⬆️", "⬇️"],
+    ]
+
+
+def test_redo_upscale_buttons_say_redo() -> None:
+    rows = layout(_sample_buttons("59_v7_upscaled_by"), original_label=None)
+    assert [key.label for key in rows[0]] == [
+        "🔁 Redo Upscale (Subtle)",
+        "🔁 Redo Upscale (Creative)",
+    ]
+
+
+def test_a_video_grids_u_buttons_are_never_image_upscales() -> None:
+    rows = layout(_sample_buttons("65_v7_video_result"), original_label=None)
+    assert all(not key.label.startswith("U") for row in rows for key in row)
+    assert all("video_virtual_upscale" not in (key.custom_id or "") for row in rows for key in row)
+
+
+def test_a_button_midjourney_adds_later_is_offered_under_its_own_label() -> None:
+    future = [
+        {"custom_id": f"MJ::JOB::retexture::1::{HASH}::SOLO", "label": "Retexture"},
+        {"custom_id": f"MJ::Brand::New::{HASH}", "label": "", "emoji": "✨"},
+        {"custom_id": f"MJ::JOB::upsample::1::{HASH}", "label": "U1"},
+    ]
+    rows = layout(future, original_label=None)
+    assert [[key.label for key in row] for row in rows] == [["U1"], ["Retexture", "✨"]]
+    assert rows[1][0].custom_id == f"MJ::JOB::retexture::1::{HASH}::SOLO"
+    assert rows[1][0].action == "mj"

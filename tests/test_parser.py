@@ -91,7 +91,7 @@ def test_sample(path: Path) -> None:
 
 
 def test_there_are_enough_samples() -> None:
-    assert len(SAMPLE_FILES) >= 40
+    assert len(SAMPLE_FILES) >= 65
 
 
 def test_every_error_kind_but_unknown_has_a_sample() -> None:
@@ -162,14 +162,45 @@ def test_a_warning_is_never_a_result_but_its_content_still_counts() -> None:
     assert parse("MESSAGE_CREATE", waiting) == Started(ref=MessageRef("2", "1"), prompt="x --hd")
 
 
-def test_a_video_is_not_an_image_result() -> None:
+def test_a_video_file_is_a_video_result_never_an_image() -> None:
     mp4 = {"url": f"https://cdn.discordapp.com/attachments/1/2/u_{HASH}.mp4", "filename": "u.mp4"}
     row = {"type": 1, "components": [{"type": 2, "custom_id": f"MJ::JOB::upsample::1::{HASH}"}]}
     for typed in (mp4, {**mp4, "content_type": "video/mp4"}):
         message = _mj_message(
             "**x --video 1** - <@1> (fast)", attachments=[typed], components=[row]
         )
-        assert parse("MESSAGE_CREATE", message) is None
+        event = parse("MESSAGE_CREATE", message)
+        assert isinstance(event, Completed)
+        assert event.kind is ResultKind.VIDEO
+
+
+def test_video_buttons_make_a_video_result_whatever_their_labels_say() -> None:
+    webp = {
+        "url": f"https://cdn.discordapp.com/attachments/1/2/u_{HASH}.webp",
+        "filename": "v.webp",
+    }
+    ups = [
+        {"type": 2, "label": f"U{n}", "custom_id": f"MJ::JOB::video_virtual_upscale::{n}::{HASH}"}
+        for n in range(1, 5)
+    ]
+    message = _mj_message(
+        "**x** - <@1> (fast)", attachments=[webp], components=[{"type": 1, "components": ups}]
+    )
+    event = parse("MESSAGE_CREATE", message)
+    assert isinstance(event, Completed)
+    assert (event.kind, event.index) == (ResultKind.VIDEO, None)
+
+
+def test_a_nonce_on_a_final_message_is_kept_as_a_hint_only() -> None:
+    png = {
+        "url": f"https://cdn.discordapp.com/attachments/1/2/u_x_{HASH}.png",
+        "filename": "x.png",
+    }
+    row = {"type": 1, "components": [{"type": 2, "custom_id": f"MJ::JOB::upsample::1::{HASH}"}]}
+    final = _mj_message("**x** - <@1> (fast)", attachments=[png], components=[row], nonce=77)
+    event = parse("MESSAGE_CREATE", final)
+    assert isinstance(event, Completed)  # the status text decides, not the nonce
+    assert event.ref.nonce == "77"
 
 
 def test_grid_without_buttons_is_not_yet_completed() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import CallbackQuery, ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update
 from telegram.constants import ChatAction
@@ -14,6 +13,7 @@ from bot.keyboards import CALLBACK_PREFIX
 from bot.services import BotContext
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
+from bridge.buttons import classify
 from storage.buttons import ask, mark_used, resolve_token
 from storage.errors import UnknownToken
 from storage.jobs import get_job
@@ -21,8 +21,10 @@ from storage.models import ButtonToken, Job, JobKind, JobStatus
 
 _log = logging.getLogger(__name__)
 
-# Upscaling the same picture again gives the same picture: such a button works once.
-_ONCE = re.compile(r"^MJ::JOB::upsample(?:_v\w+)?::")
+
+def _once(custom_id: str | None) -> bool:
+    """Upscaling the same picture again gives the same picture: such a button works once."""
+    return classify(custom_id).once
 
 
 async def _resolve(context: BotContext, data: str, chat_id: int) -> tuple[ButtonToken, Job] | None:
@@ -86,7 +88,7 @@ async def press(update: Update, context: BotContext) -> None:
         return
     button, parent = found
     if button.used_at is not None:
-        key = "button_used" if _ONCE.match(button.custom_id or "") else "button_unknown"
+        key = "button_used" if _once(button.custom_id) else "button_unknown"
         await answer(query, text(lang, key), show_alert=True)
         return
 
@@ -125,7 +127,7 @@ async def press(update: Update, context: BotContext) -> None:
     except Refusal as refusal:
         await answer(query, refusal.text(lang), show_alert=True)
         return
-    if _ONCE.match(button.custom_id or ""):
+    if _once(button.custom_id):
         async with services.db.transaction() as session:
             await mark_used(session=session, button=button)
     # Answer before the slow part: Telegram shows a spinner until we do, and expires the query.
