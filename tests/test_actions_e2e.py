@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
@@ -21,6 +23,11 @@ def button(photo: Call, label: str) -> dict[str, Any]:
             if key["text"] == label:
                 return key
     raise AssertionError(f"no {label!r} in {[k['text'] for r in keyboard(photo) for k in r]}")
+
+
+def _pixels(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB").tobytes()
 
 
 class Session:
@@ -48,8 +55,10 @@ class Session:
 
     def discord_message_of(self, photo: Call) -> dict[str, Any]:
         """The Midjourney message whose picture this Telegram photo shows."""
+        # Telegram gets a WebP grid as PNG: the same pixels, other bytes.
+        sent = _pixels(next(iter(photo.files.values())))
         for result in self.model.results.values():
-            if result["image"] == next(iter(photo.files.values())):
+            if _pixels(result["image"]) == sent:
                 return result["message"]
         raise AssertionError("photo matches no Midjourney result")
 
@@ -83,7 +92,7 @@ async def test_u2_upscales_the_second_picture_of_the_right_grid(session: Session
 
     assert payload["type"] == 3
     assert payload["message_id"] == grid_message["id"]
-    hash_ = grid_message["attachments"][0]["filename"].rsplit("_", 1)[1].removesuffix(".png")
+    hash_ = grid_message["attachments"][0]["filename"].rsplit("_", 1)[1].rsplit(".", 1)[0]
     assert payload["data"] == {
         "component_type": 2,
         "custom_id": f"MJ::JOB::upsample::2::{hash_}",
@@ -117,8 +126,9 @@ async def test_grid_buttons_make_new_grids(
         ("🔎 Zoom Out 1.5x", "MJ::Outpaint::75::1::", 9),
         ("⬅️", "MJ::JOB::pan_left::1::", 9),
         ("⬇️", "MJ::JOB::pan_down::1::", 9),
-        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v6_2x_subtle::1::", 12),
-        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v6_2x_creative::1::", 12),
+        # Redo Upscale (Subtle/Creative), Vary (Subtle/Strong) and the original: no zoom or pan
+        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v7_2x_subtle::1::", 5),
+        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v7_2x_creative::1::", 5),
     ],
 )
 async def test_upscale_buttons(

@@ -7,12 +7,12 @@ then deletion of the progress message. It writes through a `Channel` (channel.py
 backend (backend.py) is one, the test suite's fake Discord server is another, so the bot is
 exercised against the same shapes either way.
 
-Besides pictures it answers the account commands (account.py) and /describe and /shorten
-(analysis.py). A new behaviour is a new module registering its handlers in hooks.py's tables,
-imported below.
+Besides pictures it answers the account commands (account.py), /describe and /shorten
+(analysis.py), Cancel Job and Bookmark (controls.py). A new behaviour (video, Vary Region) is a
+new module registering its handlers in hooks.py's tables, imported below.
 """
 
-from bridge.simulator import account, analysis, inpaint  # noqa: F401  (they register handlers)
+from bridge.simulator import account, analysis, controls, inpaint  # noqa: F401  (they register)
 from bridge.simulator.analysis import shortened
 from bridge.simulator.backend import SimulatorBackend
 from bridge.simulator.buttons import grid_buttons, upscale_buttons

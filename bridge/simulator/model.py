@@ -11,13 +11,20 @@ import json
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.constants import FLAG_EPHEMERAL
 from bridge.prompts import parse_parameters
 from bridge.simulator import hooks
-from bridge.simulator.buttons import grid_buttons, upscale_buttons
+from bridge.simulator.buttons import (
+    grid_buttons,
+    job_page,
+    progress_buttons,
+    redo_buttons,
+    upscale_buttons,
+)
 from bridge.simulator.channel import MIDJOURNEY_AUTHOR, Channel
 from bridge.simulator.hooks import Turn
 from bridge.simulator.pictures import render
@@ -43,10 +50,13 @@ class Kind:
     label: str  # the part between the prompt and the mention
     tiles: int
     progress: bool
+    buttons: Callable[[str], list[dict[str, Any]]] = grid_buttons  # under the result
 
 
 IMAGINE = Kind("", 4, True)
 _ZOOM = Kind("Zoom Out by ", 4, True)
+_SUBTLE = Kind("Upscaled (Subtle) by ", 1, True, redo_buttons)
+_CREATIVE = Kind("Upscaled (Creative) by ", 1, True, redo_buttons)
 _REMIXABLE = frozenset(
     {"variation", "high_variation", "low_variation", "reroll", "pan_left", "pan_right"}
     | {"pan_up", "pan_down"}
@@ -61,8 +71,10 @@ _BUTTON_KINDS: dict[str, Kind] = {
     "pan_up": Kind("Pan Up by ", 4, True),
     "pan_down": Kind("Pan Down by ", 4, True),
     "Outpaint": Kind("Zoom Out by ", 4, True),
-    "upsample_v6_2x_subtle": Kind("Upscaled (Subtle) by ", 1, True),
-    "upsample_v6_2x_creative": Kind("Upscaled (Creative) by ", 1, True),
+    "upsample_v6_2x_subtle": _SUBTLE,
+    "upsample_v6_2x_creative": _CREATIVE,
+    "upsample_v7_2x_subtle": _SUBTLE,
+    "upsample_v7_2x_creative": _CREATIVE,
 }
 
 
@@ -103,6 +115,11 @@ class MidjourneyModel:
     prompts: dict[str, str] = field(default_factory=dict)  # job hash -> prompt
     # What the modules of hooks.py keep per model, under their module's name.
     state: dict[str, Any] = field(default_factory=dict)
+    # Finished grids carry the nonce too: Discord may send it on every message since 2025
+    # (midjourney-2026.md 1.2, inferred), so both ways are modelled.
+    final_nonce: bool = False
+    # Jobs (by hash) whose Cancel Job was pressed: they stop at their next step.
+    cancelled: set[str] = field(default_factory=set)
     _modals: dict[str, Kind] = field(default_factory=dict)  # open form's interaction -> kind
     _nonces: set[str] = field(default_factory=set)
     _rng: random.Random = field(init=False)
@@ -187,8 +204,15 @@ class MidjourneyModel:
         created = await turn.discord.create_message(turn.channel_id, thinking)
         return await turn.discord.update_message(created["id"], {"flags": flags, **answer})
 
+    def new_hash(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
     async def grid(self, turn: Turn, prompt: str, kind: Kind) -> None:
-        """A job with progress: Waiting to start, percentages, the result, the progress gone."""
+        """A job with progress: Waiting to start, percentages, the result, the progress gone.
+
+        The progress message carries Cancel Job; once it is pressed the job stops at its next
+        step and the progress message ends "(Stopped)" (midjourney-2026.md 6.3, inferred).
+        """
         discord, channel_id, delay = turn.discord, turn.channel_id, turn.delay
         head = f"**{prompt}** - {kind.label}<@{self.user_id}>"
         mode = self.mode(prompt)
@@ -201,42 +225,55 @@ class MidjourneyModel:
                 error["flags"] = FLAG_EPHEMERAL if self.ephemeral_errors else 0
                 await discord.create_message(channel_id, error)
                 return
+        job_hash = self.new_hash()
         first = self.message(turn, f"{head} (Waiting to start)")
         first["nonce"] = turn.nonce
+        first["components"] = progress_buttons(job_hash)
         progress = await discord.create_message(channel_id, first)
         if any(word in prompt for word in self.hang_words):
             return
-        for percent in self.steps if kind.progress else ():
+        for percent in (*(self.steps if kind.progress else ()), None):
             await asyncio.sleep(delay)
-            await discord.update_message(
-                progress["id"], {"content": f"{head} ({percent}%) ({mode})"}
-            )
-        await asyncio.sleep(delay)
-        await self.result(turn, prompt, f"{head} ({mode})", kind.tiles)
+            if job_hash in self.cancelled:
+                stopped = {"content": f"{head} (Stopped)", "components": []}
+                await discord.update_message(progress["id"], stopped)
+                return
+            if percent is not None:
+                await discord.update_message(
+                    progress["id"], {"content": f"{head} ({percent}%) ({mode})"}
+                )
+        # A button's result answers the message it is on; imagine's, its progress message.
+        pressed = turn.payload.get("message_id") or progress["id"]
+        web = f"[(Open on website for full quality)](<{job_page(job_hash)}>) "
+        content = f"{head} {web if kind.tiles > 1 else ''}({mode})"
+        await self.result(
+            turn, prompt, content, kind, job_hash, reference=str(pressed), nonce=self.final_nonce
+        )
         await discord.delete_message(progress["id"])
 
     async def _upscale(self, turn: Turn, prompt: str, index: int) -> None:
         content = f"**{prompt}** - Image #{index} <@{self.user_id}>"
         await asyncio.sleep(self.step_delay / 2)
-        reference = {
-            "type": 0,
-            "message_id": turn.payload.get("message_id"),
-            "channel_id": turn.channel_id,
-        }
-        extra = {"message_reference": reference, "nonce": turn.nonce}
-        await self.result(turn, prompt, content, 1, extra)
+        solo = Kind("", 1, False, upscale_buttons)
+        reference = str(turn.payload.get("message_id"))
+        await self.result(
+            turn, prompt, content, solo, self.new_hash(), reference=reference, nonce=True
+        )
 
     async def result(
         self,
         turn: Turn,
         prompt: str,
         content: str,
-        tiles: int,
-        extra: dict[str, Any] | None = None,
+        kind: Kind,
+        job_hash: str,
+        *,
+        reference: str,
+        nonce: bool,
     ) -> dict[str, Any]:
-        """The finished message: a new id, the picture and its buttons."""
+        """The finished message: a new id, the picture (a WebP grid, a PNG single) and its
+        buttons, a reply to `reference`; with the nonce when `nonce`."""
         discord = turn.discord
-        job_hash = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         self.prompts[job_hash] = prompt
         data = self.fixed_image
         if data is None:
@@ -244,12 +281,14 @@ class MidjourneyModel:
                 render,
                 prompt,
                 job_hash,
-                tiles=tiles,
-                size=self.image_size // (2 if tiles == 1 else 1),
+                tiles=kind.tiles,
+                size=self.image_size // (2 if kind.tiles == 1 else 1),
             )
+        webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
         slug = re.sub(r"[^a-z0-9]+", "_", prompt.lower())[:40].strip("_") or "image"
-        filename = f"mjuser_{slug}_{job_hash}.png"
-        url = discord.put_cdn(filename, data)
+        filename = f"mjuser_{slug}_{job_hash}.{'webp' if webp else 'png'}"
+        content_type = "image/webp" if webp else "image/png"
+        url = discord.put_cdn(filename, data, content_type)
         created = self.message(turn, content)
         created["attachments"] = [
             {
@@ -258,11 +297,17 @@ class MidjourneyModel:
                 "size": len(data),
                 "url": url,
                 "proxy_url": url,
-                "content_type": "image/png",
+                "content_type": content_type,
             }
         ]
-        created["components"] = grid_buttons(job_hash) if tiles > 1 else upscale_buttons(job_hash)
-        created.update(extra or {})
+        created["components"] = kind.buttons(job_hash)
+        if nonce:
+            created["nonce"] = turn.nonce
+        created["message_reference"] = {
+            "type": 0,
+            "message_id": reference,
+            "channel_id": turn.channel_id,
+        }
         sent = await discord.create_message(turn.channel_id, created)
         self.results[turn.nonce] = {"message": sent, "image": data, "hash": job_hash}
         return sent

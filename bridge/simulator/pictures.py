@@ -15,7 +15,8 @@ def _colour(seed: str) -> tuple[int, int, int]:
 
 
 def render(prompt: str, job_hash: str, *, tiles: int, size: int) -> bytes:
-    """A placeholder PNG: `tiles` 1 (an upscale) or 4 (a 2x2 grid), each showing the prompt."""
+    """A placeholder: a WebP 2x2 grid (`tiles` 4, as Midjourney sends grids since 2025) or a
+    PNG single picture (`tiles` 1)."""
     image = Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(image)
     per_row = 1 if tiles == 1 else 2
@@ -29,5 +30,5 @@ def render(prompt: str, job_hash: str, *, tiles: int, size: int) -> bytes:
         if tiles > 1:
             draw.text((x + tile - tile // 6, y + tile - tile // 6), str(n + 1), font=font)
     out = io.BytesIO()
-    image.save(out, "PNG")
+    image.save(out, "WEBP" if tiles > 1 else "PNG", **({"quality": 90} if tiles > 1 else {}))
     return out.getvalue()
