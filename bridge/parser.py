@@ -528,8 +528,10 @@ def _first_result_attachment(
         if content_type is not None:
             if content_type.startswith(("image/", "video/")):
                 return attachment
-        elif (attachment.get("filename") or "").lower().endswith(
-            (*_IMAGE_EXTENSIONS, *_VIDEO_EXTENSIONS)
+        elif (
+            (attachment.get("filename") or "")
+            .lower()
+            .endswith((*_IMAGE_EXTENSIONS, *_VIDEO_EXTENSIONS))
         ):
             return attachment
     return None

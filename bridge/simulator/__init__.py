@@ -12,7 +12,7 @@ Besides pictures it answers the account commands (account.py), /describe and /sh
 new module registering its handlers in hooks.py's tables, imported below.
 """
 
-from bridge.simulator import account, analysis, controls, inpaint  # noqa: F401  (they register)
+from bridge.simulator import account, analysis, controls, inpaint, jobs  # noqa: F401
 from bridge.simulator.analysis import shortened
 from bridge.simulator.backend import SimulatorBackend
 from bridge.simulator.buttons import grid_buttons, upscale_buttons

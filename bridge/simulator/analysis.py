@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import math
 from typing import TYPE_CHECKING
+
+from PIL import Image
 
 from bridge.prompts import parse_parameters
 from bridge.simulator.buttons import button, rows
 from bridge.simulator.hooks import Turn, on_command
 from bridge.simulator.model import option
+from bridge.simulator.pictures import describe as picture_words
 
 if TYPE_CHECKING:
     from bridge.simulator.model import MidjourneyModel
@@ -54,12 +59,27 @@ async def describe(model: MidjourneyModel, turn: Turn) -> None:
     first.update(nonce=turn.nonce, embeds=[embed])
     created = await turn.discord.create_message(turn.channel_id, first)
     await asyncio.sleep(turn.delay)
-    stem = image["filename"].rsplit(".", 1)[0].replace("_", " ")
+    # What the picture shows (its colours, framing, detail) and its own aspect ratio.
+    data = turn.discord.cdn_bytes(image["url"])
+    words, ratio = await asyncio.to_thread(_read, data) if data else ("a picture", "1:1")
     styles = ("soft morning light", "cinematic, 35mm", "watercolor", "isometric 3D render")
-    prompts = [f"{n}\ufe0f\u20e3 {stem}, {style} --ar 1:1" for n, style in enumerate(styles, 1)]
+    prompts = [
+        f"{n}\ufe0f\u20e3 {words}, {style} --ar {ratio}" for n, style in enumerate(styles, 1)
+    ]
     filled = {**embed, "description": "\n\n".join(prompts)}
     picks = [button(f"MJ::Job::PicReader::{n}", str(n)) for n in range(1, 5)]
     components = rows(picks, [button("MJ::Picread::Retry", emoji="🔄")])
     await turn.discord.update_message(
         created["id"], {"embeds": [filled], "components": components}
     )
+
+
+_RATIOS = ((1, 1), (4, 3), (3, 2), (16, 9), (2, 1), (3, 4), (2, 3), (9, 16), (1, 2))
+
+
+def _read(data: bytes) -> tuple[str, str]:
+    """Words for the picture, and the usual aspect ratio nearest to its own."""
+    with Image.open(io.BytesIO(data)) as image:
+        shape = image.width / image.height
+    width, height = min(_RATIOS, key=lambda ratio: abs(math.log(shape * ratio[1] / ratio[0])))
+    return ", ".join(picture_words(data)), f"{width}:{height}"

@@ -109,6 +109,9 @@ class SimulatorBackend:
             self._images.popitem(last=False)
         return url
 
+    def cdn_bytes(self, url: str) -> bytes | None:
+        return self._images.get(url)
+
     async def create_message(self, channel_id: str, data: dict[str, Any]) -> dict[str, Any]:
         message = {**data, "id": data.get("id") or self.new_id(), "channel_id": channel_id}
         self._messages[message["id"]] = message

@@ -11,7 +11,8 @@ import json
 import random
 import re
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +23,12 @@ from bridge.simulator.buttons import (
     grid_buttons,
     job_page,
     progress_buttons,
-    redo_buttons,
-    upscale_buttons,
 )
 from bridge.simulator.channel import MIDJOURNEY_AUTHOR, Channel
 from bridge.simulator.hooks import Turn
-from bridge.simulator.pictures import render
+from bridge.simulator.pictures import How, Recipe, render
 
-_JOB_BUTTON = re.compile(r"^MJ::(?:JOB::)?(\w+)::(?:(\d+)::)?(?:(\d+)::)?([0-9a-f-]{36})")
+_MAX_PICTURES = 200
 # Discord's "Midjourney Bot is thinking..." flag on a deferred answer, edited into the real one.
 _FLAG_LOADING = 128
 MODE_WORDS = {"fast": "fast", "relax": "relaxed", "turbo": "turbo"}
@@ -51,31 +50,10 @@ class Kind:
     tiles: int
     progress: bool
     buttons: Callable[[str], list[dict[str, Any]]] = grid_buttons  # under the result
+    how: How = "new"  # how its picture derives from the one the button is on (pictures.py)
 
 
 IMAGINE = Kind("", 4, True)
-_ZOOM = Kind("Zoom Out by ", 4, True)
-_SUBTLE = Kind("Upscaled (Subtle) by ", 1, True, redo_buttons)
-_CREATIVE = Kind("Upscaled (Creative) by ", 1, True, redo_buttons)
-_REMIXABLE = frozenset(
-    {"variation", "high_variation", "low_variation", "reroll", "pan_left", "pan_right"}
-    | {"pan_up", "pan_down"}
-)
-_BUTTON_KINDS: dict[str, Kind] = {
-    "reroll": Kind("", 4, True),
-    "variation": Kind("Variations (Strong) by ", 4, True),
-    "high_variation": Kind("Variations (Strong) by ", 4, True),
-    "low_variation": Kind("Variations (Subtle) by ", 4, True),
-    "pan_left": Kind("Pan Left by ", 4, True),
-    "pan_right": Kind("Pan Right by ", 4, True),
-    "pan_up": Kind("Pan Up by ", 4, True),
-    "pan_down": Kind("Pan Down by ", 4, True),
-    "Outpaint": Kind("Zoom Out by ", 4, True),
-    "upsample_v6_2x_subtle": _SUBTLE,
-    "upsample_v6_2x_creative": _CREATIVE,
-    "upsample_v7_2x_subtle": _SUBTLE,
-    "upsample_v7_2x_creative": _CREATIVE,
-}
 
 
 @dataclass
@@ -120,7 +98,10 @@ class MidjourneyModel:
     final_nonce: bool = False
     # Jobs (by hash) whose Cancel Job was pressed: they stop at their next step.
     cancelled: set[str] = field(default_factory=set)
-    _modals: dict[str, Kind] = field(default_factory=dict)  # open form's interaction -> kind
+    # Open forms: the interaction that opened one -> the job it makes and its derivation.
+    modals: dict[str, tuple[Kind, dict[str, Any]]] = field(default_factory=dict)
+    # Recent results' pictures by job hash: what a button's job derives from.
+    pictures: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
     _nonces: set[str] = field(default_factory=set)
     _rng: random.Random = field(init=False)
 
@@ -158,12 +139,13 @@ class MidjourneyModel:
         delay = self.next_delays.pop(0) if self.next_delays else self.step_delay
         turn = Turn(discord, payload, interaction_id, ack, meta, delay)
         if payload["type"] == 5:
-            handler = hooks.by_prefix(hooks.MODALS, turn.custom_id) or _modal_submitted
+            handler = hooks.by_prefix(hooks.MODALS, turn.custom_id)
         elif payload["type"] == 2:
             handler = hooks.COMMANDS.get(str(turn.data["name"]), _imagine)
         else:
-            handler = hooks.by_prefix(hooks.BUTTONS, turn.custom_id) or _job_button
-        await handler(self, turn)
+            handler = hooks.by_prefix(hooks.BUTTONS, turn.custom_id)
+        if handler is not None:  # else Midjourney ignores it, as it does what it does not know
+            await handler(self, turn)
 
     def mode(self, prompt: str) -> str:
         """How the job runs: a --fast/--relax/--turbo in the prompt, else the account's mode."""
@@ -204,10 +186,17 @@ class MidjourneyModel:
         created = await turn.discord.create_message(turn.channel_id, thinking)
         return await turn.discord.update_message(created["id"], {"flags": flags, **answer})
 
+    def seed_of(self, prompt: str, job_hash: str) -> str:
+        """The prompt's --seed, which repeats a grid; else the job's own, a new one each run."""
+        seeds = [param.value for param in parse_parameters(prompt)[1] if param.name == "seed"]
+        return f"seed {seeds[-1]}" if seeds else job_hash
+
     def new_hash(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
-    async def grid(self, turn: Turn, prompt: str, kind: Kind) -> None:
+    async def grid(
+        self, turn: Turn, prompt: str, kind: Kind, derive: Mapping[str, Any] | None = None
+    ) -> None:
         """A job with progress: Waiting to start, percentages, the result, the progress gone.
 
         The progress message carries Cancel Job; once it is pressed the job stops at its next
@@ -247,18 +236,16 @@ class MidjourneyModel:
         web = f"[(Open on website for full quality)](<{job_page(job_hash)}>) "
         content = f"{head} {web if kind.tiles > 1 else ''}({mode})"
         await self.result(
-            turn, prompt, content, kind, job_hash, reference=str(pressed), nonce=self.final_nonce
+            turn,
+            prompt,
+            content,
+            kind,
+            job_hash,
+            reference=str(pressed),
+            nonce=self.final_nonce,
+            derive=derive,
         )
         await discord.delete_message(progress["id"])
-
-    async def _upscale(self, turn: Turn, prompt: str, index: int) -> None:
-        content = f"**{prompt}** - Image #{index} <@{self.user_id}>"
-        await asyncio.sleep(self.step_delay / 2)
-        solo = Kind("", 1, False, upscale_buttons)
-        reference = str(turn.payload.get("message_id"))
-        await self.result(
-            turn, prompt, content, solo, self.new_hash(), reference=reference, nonce=True
-        )
 
     async def result(
         self,
@@ -270,6 +257,7 @@ class MidjourneyModel:
         *,
         reference: str,
         nonce: bool,
+        derive: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The finished message: a new id, the picture (a WebP grid, a PNG single) and its
         buttons, a reply to `reference`; with the nonce when `nonce`."""
@@ -277,13 +265,18 @@ class MidjourneyModel:
         self.prompts[job_hash] = prompt
         data = self.fixed_image
         if data is None:
-            data = await asyncio.to_thread(
-                render,
+            recipe = Recipe(
                 prompt,
-                job_hash,
-                tiles=kind.tiles,
-                size=self.image_size // (2 if kind.tiles == 1 else 1),
+                self.seed_of(prompt, job_hash),
+                kind.tiles,
+                self.image_size,
+                kind.how,
+                **(derive or {}),
             )
+            data = await asyncio.to_thread(render, recipe)
+        self.pictures[job_hash] = data
+        while len(self.pictures) > _MAX_PICTURES:
+            self.pictures.popitem(last=False)
         webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
         slug = re.sub(r"[^a-z0-9]+", "_", prompt.lower())[:40].strip("_") or "image"
         filename = f"mjuser_{slug}_{job_hash}.{'webp' if webp else 'png'}"
@@ -312,28 +305,6 @@ class MidjourneyModel:
         self.results[turn.nonce] = {"message": sent, "image": data, "hash": job_hash}
         return sent
 
-    def _modal_for(self, action: str, index: str | None, job_hash: str) -> dict[str, Any] | None:
-        """The form Midjourney opens instead of starting a job (formats a.6), if any."""
-        if action == "CustomZoom":
-            modal_id, field_id = f"MJ::OutpaintCustomZoomModal::{job_hash}", "prompt"
-        elif self.remix and action.startswith("pan_"):
-            side = action.removeprefix("pan_")
-            modal_id, field_id = f"MJ::PanModal::{side}::{job_hash}::1", "prompt"
-        elif self.remix and action in _REMIXABLE:
-            # The last part is 1 for strong and 0 for subtle variations (a.6).
-            strength = "0" if action == "low_variation" else "1"
-            modal_id = f"MJ::RemixModal::{job_hash}::{index or 0}::{strength}"
-            field_id = "new_prompt"
-        else:
-            return None
-        prefix = modal_id.split("::")[1]
-        text_input = {"type": 4, "custom_id": f"MJ::{prefix}::{field_id}", "style": 2}
-        return {
-            "custom_id": modal_id,
-            "title": "Zoom Out" if action == "CustomZoom" else "Remix Prompt",
-            "components": [{"type": 1, "components": [text_input]}],
-        }
-
 
 async def _imagine(model: MidjourneyModel, turn: Turn) -> None:
     """/imagine, and /blend, which Midjourney shows as an imagine of the images' short links."""
@@ -342,38 +313,11 @@ async def _imagine(model: MidjourneyModel, turn: Turn) -> None:
     if data["name"] == "blend":
         links = " ".join(f"<https://s.mj.run/{image['id']}>" for image in images)
         prompt = " ".join(filter(None, [links, option(data, "dimensions")]))
+        urls = [image["url"] for image in images]
     else:
         prompt = option(data, "prompt")
-    await model.grid(turn, prompt, IMAGINE)
-
-
-async def _job_button(model: MidjourneyModel, turn: Turn) -> None:
-    """U, V, reroll, vary, zoom, pan and the upscales: a job of the picture the button is on."""
-    match = _JOB_BUTTON.match(turn.custom_id)
-    if match is None:
-        return
-    action, first, _, parent_hash = match.groups()
-    prompt = model.prompts.get(parent_hash, "")
-    modal = model._modal_for(action, first, parent_hash)
-    if modal is not None:
-        model._modals[turn.interaction_id] = (
-            _ZOOM if action == "CustomZoom" else _BUTTON_KINDS[action]
-        )
-        await turn.discord.dispatch(
-            "INTERACTION_MODAL_CREATE", {**turn.ack, **modal}, audience="users"
-        )
-        return
-    if action == "upsample":
-        await model._upscale(turn, prompt, int(first or 1))
-    elif (kind := _BUTTON_KINDS.get(action)) is not None:
-        await model.grid(turn, prompt, kind)
-
-
-async def _modal_submitted(model: MidjourneyModel, turn: Turn) -> None:
-    """A remix or custom zoom form: the job its button would have made, with the new prompt."""
-    data = turn.data
-    kind = model._modals.pop(str(data["id"]), None)
-    if kind is None:
-        return  # a form nobody opened: Discord would refuse it; Midjourney never answers
-    prompt = str(data["components"][0]["components"][0]["value"])
-    await model.grid(turn, prompt, kind)
+        urls = [word.strip("<>") for word in parse_parameters(prompt)[0].split()]
+    # The user's pictures (a blend's, an image prompt's links) are where its grid starts.
+    found = [turn.discord.cdn_bytes(url) for url in urls if "://" in url]
+    pictures = tuple(picture for picture in found if picture is not None)
+    await model.grid(turn, prompt, IMAGINE, {"pictures": pictures} if pictures else None)

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Handler
@@ -329,6 +329,11 @@ class FakeDiscord:
         """Redeploy a command, making clients' cached id/version pairs stale."""
         next(c for c in self.commands if c["name"] == name)["version"] = version
         self._index_version = self.new_id()
+
+    def cdn_bytes(self, url: str) -> bytes | None:
+        """The bytes behind one of this fake's CDN links (for the Midjourney model)."""
+        found = self._cdn.get(unquote(urlsplit(url).path))
+        return None if found is None else found[0]
 
     def put_cdn(self, filename: str, data: bytes, content_type: str = "image/png") -> str:
         path = f"/cdn/attachments/{self.channel_id}/{self.new_id()}/{filename}"
