@@ -2,12 +2,12 @@
 
 The bot labels and lays out keys by `ButtonClass.kind`; it never reads a custom_id itself.
 Prefixes are matched, never labels: a video grid's `U1`-`U4` carry the same labels as an image
-grid's (midjourney-2026.md 2.2), only their custom_ids tell them apart. The one exception is
-"Redo Upscale (Subtle/Creative)", which reuses the custom_id of the upscale it redoes: its label
-says it is a redo. A prefix not listed here is `UNKNOWN`, and Midjourney's own label is shown
-for it, so a button Midjourney adds tomorrow is still offered.
+grid's (tests/data/samples/65_v7_video_result.json), only their custom_ids tell them apart. The
+one exception is "Redo Upscale (Subtle/Creative)", which reuses the custom_id of the upscale it
+redoes: its label says it is a redo. A prefix not listed here is `UNKNOWN`, and Midjourney's own
+label is shown for it, so a button Midjourney adds tomorrow is still offered.
 
-Facts (midjourney-2026.md 1.2, 2.2, 6): grid `upsample::N`, `variation::N`, `reroll::0`; the
+Facts (recorded in tests/data/samples/55-65): grid `upsample::N`, `variation::N`, `reroll::0`; the
 V6/V7 SOLO's `upsample_v7_2x_subtle|creative`, `low_variation`, `high_variation`,
 `MJ::Inpaint::1`, `MJ::Outpaint::50|75|100`, `MJ::CustomZoom`, `pan_*`, `animate_high|low`,
 `MJ::BOOKMARK`; a video's `video_virtual_upscale::N` and `animate_high|low_extend`; a progress

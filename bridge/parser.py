@@ -45,12 +45,12 @@ here first):
   video job's Started and its `(35%)` edits, with four `_<cell>_step_<k>.jpeg` frames, its
   Progress (the first frame is the preview).
 - A video result is `Completed(kind=VIDEO)`, never a grid: a message whose buttons are
-  `MJ::JOB::video_virtual_upscale::N` (an animated WebP, 2x2 videos; midjourney-2026.md 2.2),
+  `MJ::JOB::video_virtual_upscale::N` (an animated WebP of 2x2 videos: tests/data/samples/65),
   or whose attachment is a video file (the mp4 of one video). Told by custom_ids, never labels.
 - "You have successfully rated [this job](...)" (the Bookmark button's answer) has no `**`
   prompt: no job news.
 - A nonce is reported wherever Midjourney puts it (`MessageRef.nonce`). Since 2025 final
-  messages may carry it too (midjourney-2026.md 1.2), so it says which interaction a message
+  messages may carry it too (tests/data/samples/56), so it says which interaction a message
   answers, never that the message is the first reply: the status text decides that.
 - /info (c.6) is an embed whose title starts with `Your info`; its `**Key**: value` lines become
   `Completed(kind=INFO)` texts "Key: value", in Midjourney's order, markdown dropped. Lines of

@@ -119,7 +119,7 @@ _VERSION: Final = _shaped(r"[0-9]+(?:\.[0-9]+)?", "must be a version number, e.g
 _WORD: Final = _shaped(r"[a-z0-9][a-z0-9_-]*", "must be one word")
 _FLAG: Final = _Spec("none")  # takes no value
 
-# Every parameter Midjourney documents for V6-V8.1, niji and video (midjourney-2026.md 1.4, 2.1).
+# Every parameter Midjourney documents for V6-V8.1, niji and video.
 _SPECS: Final[Mapping[str, _Spec]] = {
     "ar": _Spec("required", _aspect),
     "v": _Spec("required", _VERSION),

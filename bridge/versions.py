@@ -3,11 +3,11 @@
 One table, read by /settings (what to offer) and by the defaults a chat adds to prompts. It is
 a menu, not a gate: a prompt may name any version (`--v 8.2`), and Midjourney judges it.
 
-Facts (midjourney-2026.md 1.1-1.4): V8.1 is Midjourney's default model since 2026-06-10; V8
-renders natively at 2K with `--hd` or at 1K with `--sd` (one or the other) and has no Turbo
-and no `--draft`; V7 has Draft mode (`--draft`) and Turbo; niji 7 came in 2026-01. Not found
-for niji 7: whether it takes `--style raw`, so the menu does not offer it there (a prompt may
-still say it).
+Facts (Midjourney's announcements, 2025-2026): V8.1 is Midjourney's default model since
+2026-06-10; V8 renders natively at 2K with `--hd` or at 1K with `--sd` (one or the other) and
+has no Turbo and no `--draft`; V7 has Draft mode (`--draft`) and Turbo; niji 7 came in 2026-01.
+Not found for niji 7: whether it takes `--style raw`, so the menu does not offer it there (a
+prompt may still say it).
 """
 
 from __future__ import annotations

@@ -137,14 +137,14 @@ def test_param_canonical_and_str() -> None:
         "a red fox --personalize m7236253826843418625",
         "a red fox --profile 6cufbcp",
         "a red fox --sv 4",
-        # V7 / V8.1 (midjourney-2026.md 1.4)
+        # V7 / V8.1
         "a paper boat --v 8.1 --hd",
         "a paper boat --v 8.1 --sd",
         "a paper boat --v 7 --draft",
         "a paper boat --v 8.1 --raw",
         "a red fox --exp 0 --exp 25 --exp 100",
         "a red fox --oref https://example.com/me.png --ow 1 --ow 1000",
-        # video (midjourney-2026.md 2.1), as typed and as Midjourney echoes it
+        # video, as typed and as Midjourney echoes it
         "https://example.com/a.png waves --video",
         "https://example.com/a.png waves --video 1 --aspect 1:1",
         "https://example.com/a.png waves --video --motion low",

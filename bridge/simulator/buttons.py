@@ -26,7 +26,7 @@ def job_page(job_hash: str) -> str:
 
 
 def progress_buttons(job_hash: str) -> list[dict[str, Any]]:
-    """A running job's one button: the red Cancel Job (midjourney-2026.md 1.2)."""
+    """A running job's one button: the red Cancel Job."""
     cancel = {**button(f"MJ::CancelJob::ByJobid::{job_hash}", "Cancel Job"), "style": 4}
     return rows([cancel])
 
@@ -46,7 +46,7 @@ def _animate(solo: str) -> list[dict[str, Any]]:
 
 
 def upscale_buttons(job_hash: str) -> list[dict[str, Any]]:
-    """Under a V7 single picture ("Image #N"), as captured in 2026 (midjourney-2026.md 1.2)."""
+    """Under a V7 single picture ("Image #N"), as captured in 2026."""
     solo = f"1::{job_hash}::SOLO"
     return rows(
         [

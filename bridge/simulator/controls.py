@@ -3,7 +3,7 @@
 Cancel Job (`MJ::CancelJob::ByJobid::<uuid>`) stops the running job at its next step; its
 progress message then ends "(Stopped)" (model.py). Bookmark (`MJ::BOOKMARK::<uuid>`) makes no
 job: Midjourney answers "You have successfully rated [this job](<link>) with 😍", a reply to
-the message whose button was pressed (midjourney-2026.md 1.2).
+the message whose button was pressed (tests/data/samples/61_v7_rated_notice.json).
 """
 
 from __future__ import annotations

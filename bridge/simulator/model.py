@@ -94,7 +94,7 @@ class MidjourneyModel:
     # What the modules of hooks.py keep per model, under their module's name.
     state: dict[str, Any] = field(default_factory=dict)
     # Finished grids carry the nonce too: Discord may send it on every message since 2025
-    # (midjourney-2026.md 1.2, inferred), so both ways are modelled.
+    # (inferred from peers' changes), so both ways are modelled.
     final_nonce: bool = False
     # Jobs (by hash) whose Cancel Job was pressed: they stop at their next step.
     cancelled: set[str] = field(default_factory=set)
@@ -200,7 +200,7 @@ class MidjourneyModel:
         """A job with progress: Waiting to start, percentages, the result, the progress gone.
 
         The progress message carries Cancel Job; once it is pressed the job stops at its next
-        step and the progress message ends "(Stopped)" (midjourney-2026.md 6.3, inferred).
+        step and the progress message ends "(Stopped)" (inferred: nobody has captured it).
         """
         discord, channel_id, delay = turn.discord, turn.channel_id, turn.delay
         head = f"**{prompt}** - {kind.label}<@{self.user_id}>"
