@@ -12,6 +12,7 @@ from bot import heap
 from bot.app import run
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup import DependencyUnavailable
 from bridge.discord_backend import StartupError
 
 
@@ -46,7 +47,7 @@ def main() -> int:
     except InvalidToken:
         print("error: TELEGRAM_BOT_TOKEN was refused by Telegram", file=sys.stderr)
         return 1
-    except StartupError as exc:
+    except (StartupError, DependencyUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

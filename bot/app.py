@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import dedup
+from bot import dedup, startup
 from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
@@ -39,7 +39,6 @@ from bridge.accounts import Account
 from bridge.backend import Backend
 from bridge.discord_backend import DiscordBackend
 from bridge.dispatcher import Dispatcher
-from storage.db import Database
 
 _log = logging.getLogger(__name__)
 
@@ -163,13 +162,16 @@ async def run(
     backend: Backend | None = None,
     poll_timeout: float = 10,
     on_ready: Callable[[], None] | None = None,
+    startup_retry_s: float = 1.0,
 ) -> None:
     """Serve until `stop` is set; in-flight jobs stay in the database for the next start.
 
-    `on_ready` is called once everything has started.
+    `on_ready` is called once everything has started. The database and Telegram are waited
+    for (bot/startup.py), retrying first after `startup_retry_s`, then doubling.
     """
     accounts = make_accounts(settings, backend)
-    async with Database(settings.database_url) as db:
+    wait = {"wait_s": settings.startup_wait_s, "first_delay_s": startup_retry_s}
+    async with await startup.open_database(settings.database_url, **wait) as db:
         dispatcher = Dispatcher(
             db=db,
             accounts=accounts,
@@ -202,7 +204,8 @@ async def run(
         services = Services(settings, db, dispatcher, delivery, albums)
         application.bot_data["services"] = services
         miniapp: MiniAppServer | None = None
-        async with application:  # initialize (getMe) ... shutdown
+        await startup.reach_telegram(application.bot, **wait)
+        async with application:  # initialize (getMe, done above) ... shutdown
             for lang, commands in _COMMANDS.items():
                 await application.bot.set_my_commands(
                     commands, language_code=None if lang == "en" else lang

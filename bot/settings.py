@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     quota_timezone: str = "UTC"
     # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1.
     job_costs: dict[JobKind, Annotated[int, Field(ge=0)]] = {}
+    # Start-up waits this long for the database and Telegram before giving up (0: no wait).
+    startup_wait_s: float = Field(300.0, ge=0)
+    # /healthz and /metrics (bot/health.py): off unless a port is set (the image sets 9090).
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = Field(None, ge=1, le=65535)
 
     # Vary (Region) in a Telegram Mini App (bot/miniapp/): the page's public HTTPS base behind
     # the reverse proxy; empty turns the feature off. The bot serves it on LISTEN:PORT.
