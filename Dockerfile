@@ -33,7 +33,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PATH=/opt/venv/bin:$PATH
+    PATH=/opt/venv/bin:$PATH \
+    HEALTH_LISTEN=0.0.0.0 \
+    HEALTH_PORT=9090
 # A numeric user (Kubernetes' runAsNonRoot can check it) with a name for ps and logs.
 RUN groupadd --gid 10001 mj \
     && useradd --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin mj \
@@ -45,6 +47,11 @@ COPY alembic.ini ./
 USER 10001:10001
 
 # Webhook mode listens on 8443 (TELEGRAM_WEBHOOK_PORT); long polling needs no port.
-EXPOSE 8443
+# /healthz and /metrics on 9090 (README "Health and metrics").
+EXPOSE 8443 9090
+# Ready once Telegram, the database and the Discord sessions answer (bot/health.py). The start
+# period covers STARTUP_WAIT_S-style waits for a database that is still starting.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --start-interval=5s --retries=3 \
+    CMD ["python", "-m", "bot.healthcheck"]
 VOLUME ["/app/data"]
 CMD ["python", "-m", "bot"]

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import dedup, startup
+from bot import dedup, metrics, startup
 from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
@@ -28,6 +28,7 @@ from bot.handlers import (
     replies,
     start,
 )
+from bot.health import Health
 from bot.miniapp.links import MiniAppLinks
 from bot.miniapp.region import Region
 from bot.miniapp.server import MiniAppServer, build_app
@@ -64,7 +65,13 @@ _COMMANDS = {
 }
 
 
-def build_application(settings: Settings) -> BotApplication:
+def build_application(
+    settings: Settings,
+    calls: metrics.TelegramLink | None = None,
+    updates: metrics.TelegramLink | None = None,
+) -> BotApplication:
+    """The PTB application; `calls` and `updates` learn whether Telegram answers the Bot API
+    calls and the long polls (bot/health.py)."""
     root = settings.telegram_api_url
     application = (
         ApplicationBuilder()
@@ -77,7 +84,15 @@ def build_application(settings: Settings) -> BotApplication:
         .rate_limiter(ChatPacedRateLimiter(max_retries=5, scale=settings.telegram_chat_rate))
         .concurrent_updates(True)
         .job_queue(None)  # nothing is scheduled through PTB (no APScheduler installed)
-        .media_write_timeout(60)
+        # PTB's own defaults (256 and 1 connections), observed for 429s and reachability.
+        .request(
+            metrics.ObservedRequest(
+                calls or metrics.TelegramLink(), connection_pool_size=256, media_write_timeout=60
+            )
+        )
+        .get_updates_request(
+            metrics.ObservedRequest(updates or metrics.TelegramLink(), connection_pool_size=1)
+        )
         .build()
     )
     # Updates handed over again are dropped first; the gate then stops updates from chats or
@@ -180,7 +195,8 @@ async def run(
             instance=settings.instance_name,
             lease_s=settings.job_lease_s,
         )
-        application = build_application(settings)
+        calls, updates = metrics.TelegramLink(), metrics.TelegramLink()
+        application = build_application(settings, calls, updates)
         limiter = application.bot.rate_limiter
         assert isinstance(limiter, ChatPacedRateLimiter)
         delivery = Delivery(
@@ -197,9 +213,21 @@ async def run(
             ),
         )
         dispatcher.subscribe(delivery.on_event)
+        delivery.on_delivered = metrics.JobOutcomes().delivered
+        metrics.watch_dispatcher(dispatcher)
+        polling = settings.telegram_receive_updates and settings.telegram_webhook_url is None
+        health = Health(
+            db=db,
+            dispatcher=dispatcher,
+            telegram=updates if polling else calls,
+            polling=polling,
+            stale_after_s=poll_timeout + 30,
+            grace_s=settings.health_grace_s,
+        )
         for account in accounts:
             if isinstance(account.backend, DiscordBackend):
                 account.backend.on_account_lost = partial(dispatcher.pause, account=account.name)
+                account.backend.rest.on_rate_limited = metrics.DISCORD_RATE_LIMITED.inc
         albums = AlbumCollector(settings.album_wait_s)
         services = Services(settings, db, dispatcher, delivery, albums)
         application.bot_data["services"] = services
@@ -225,11 +253,14 @@ async def run(
                 if settings.telegram_receive_updates:
                     await _receive_updates(application, settings, poll_timeout)
                 await delivery.resume(owner=settings.instance_name)
+                if settings.health_port is not None:
+                    await health.start(settings.health_listen, settings.health_port)
                 _log.info("bot running", extra={"backend": settings.midjourney_backend.value})
                 if on_ready is not None:
                     on_ready()
                 await stop.wait()
             finally:
+                await health.aclose()
                 if application.updater is not None and application.updater.running:
                     await application.updater.stop()
                 if application.running:

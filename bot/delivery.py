@@ -154,6 +154,8 @@ class Delivery:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._delivering: set[int] = set()
+        # Told each job once its delivery is recorded (bot/metrics.py counts and times it).
+        self.on_delivered: Callable[[Job], None] | None = None
 
     async def on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobProgress):
@@ -244,6 +246,8 @@ class Delivery:
             await set_job(
                 session=session, job_id=job_id, delivered_at=utcnow(), delivered_message_id=shown
             )
+        if self.on_delivered is not None:
+            self.on_delivered(job)
 
     def _redeliver(self, job_id: int) -> None:
         rounds = self._redeliveries.get(job_id, 0)

@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     # /healthz and /metrics (bot/health.py): off unless a port is set (the image sets 9090).
     health_listen: str = "127.0.0.1"
     health_port: int | None = Field(None, ge=1, le=65535)
+    # A Discord gateway session may be reconnecting this long before /healthz says unhealthy.
+    health_grace_s: float = Field(60.0, gt=0)
 
     # Vary (Region) in a Telegram Mini App (bot/miniapp/): the page's public HTTPS base behind
     # the reverse proxy; empty turns the feature off. The bot serves it on LISTEN:PORT.

@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.dedup import remember_in
+from bot.metrics import quota_refused
 from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
 from bot.texts import text
@@ -110,6 +111,7 @@ async def reserve_job(services: Services, request: Request) -> Job:
                 user_limit=user_limit,
             )
     except QuotaExceeded as exc:
+        quota_refused(exc.scope)
         raise Refusal(
             f"quota_{exc.scope}", limit=exc.limit, zone=settings.quota_timezone
         ) from exc

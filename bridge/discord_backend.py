@@ -108,6 +108,13 @@ class DiscordBackend:
                 )
             raise StartupError("the Discord gateway did not answer in time")
 
+    def sessions(self) -> dict[str, bool]:
+        """Whether each gateway session is connected now: the bot's (the channel listener)
+        and the user account's. Read by the health check (bot/health.py)."""
+        ws = self._listener.ws
+        bot = ws is not None and ws.open and not self._listener.is_closed()
+        return {"bot": bot, "user": self.user_gateway.connected}
+
     async def _listen(self) -> None:
         """Keep the listener connected. discord.py reconnects after network trouble itself, but
         an exception while it parses a payload ends `connect()`; without this loop every job

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json as json_module
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -83,6 +84,8 @@ class DiscordRest:
         self._backoff = backoff  # seconds: the first wait of the exponential backoff
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        # Told of every 429 Discord answers (the bot's metrics count them).
+        self.on_rate_limited: Callable[[], None] | None = None
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
@@ -169,6 +172,8 @@ class DiscordRest:
                     retry_after = _seconds(response.headers.get("Retry-After")) or 1.0
                 scope = {"path": path, "retry_after": retry_after, "global": fields.get("global")}
                 _log.warning("Discord rate limit", extra=scope)
+                if self.on_rate_limited is not None:
+                    self.on_rate_limited()
                 raise _Retry(429, retry_after)
             if status >= 400:
                 raise DiscordHTTPError(status, fields.get("code"), _error_message(fields))

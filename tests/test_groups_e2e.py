@@ -43,8 +43,8 @@ def installed(monkeypatch: pytest.MonkeyPatch) -> Apps:
     built: Apps = []
     original = bot.app.build_application
 
-    def build(settings: Settings) -> Any:
-        application = original(settings)
+    def build(settings: Settings, *links: Any) -> Any:
+        application = original(settings, *links)
         built.append(application)
         return application
 
