@@ -6,6 +6,7 @@ Variable names and defaults are the configuration contract of design.md.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import tomllib
@@ -27,6 +28,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.chats import zone
+from storage.db import postgres_url
 from storage.models import JobKind
 
 # What Telegram accepts as a webhook's secret_token.
@@ -146,6 +148,13 @@ class Settings(BaseSettings):
     quota_timezone: str = "UTC"
     # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1.
     job_costs: dict[JobKind, Annotated[int, Field(ge=0)]] = {}
+    # The database in parts (compose.yaml gives these), used when DATABASE_URL is not set: the
+    # URL is built here, so a password with @ : / or % works as it is.
+    postgres_host: str | None = None
+    postgres_port: int = Field(5432, ge=1, le=65535)
+    postgres_user: str = "mj"
+    postgres_password: SecretStr | None = None
+    postgres_db: str = "mj"
     # Start-up waits this long for the database and Telegram before giving up (0: no wait).
     startup_wait_s: float = Field(300.0, ge=0)
     # /healthz and /metrics (bot/health.py): off unless a port is set (the image sets 9090).
@@ -163,6 +172,25 @@ class Settings(BaseSettings):
     miniapp_name: str = Field("", pattern=r"^(?:[A-Za-z0-9_]{3,30})?$")
     # Midjourney's inpaint editor (a Discord Activity) that takes the mask.
     discord_activity_url: str = "https://936929561302675456.discordsays.com"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_from_parts(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("database_url") or not data.get("postgres_host"):
+            return data
+        password = data.get("postgres_password")
+        if isinstance(password, SecretStr):
+            password = password.get_secret_value()
+        return {
+            **data,
+            "database_url": postgres_url(
+                host=str(data["postgres_host"]),
+                port=int(data.get("postgres_port") or 5432),
+                user=str(data.get("postgres_user") or "mj"),
+                password=password,
+                database=str(data.get("postgres_db") or "mj"),
+            ),
+        }
 
     @field_validator("admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -289,8 +317,16 @@ class SettingsError(Exception):
     """A missing or malformed variable, phrased for one line on stderr."""
 
 
+# Docker secrets: a file per variable, named after it (telegram_bot_token, postgres_password,
+# ...), read when the environment does not set that variable.
+SECRETS_DIR = Path("/run/secrets")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; raise SettingsError naming the first offending variable."""
+    secrets_dir = Path(os.environ.get("SECRETS_DIR") or SECRETS_DIR)
+    if "_secrets_dir" not in overrides and secrets_dir.is_dir():
+        overrides["_secrets_dir"] = secrets_dir
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

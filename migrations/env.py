@@ -4,7 +4,8 @@ Two ways in:
 - the bot at start (storage.db.prepare_schema) hands over its open connection in
   `config.attributes["connection"]`, already inside a transaction;
 - the `alembic` command line builds an async engine from `-x url=...`, else the DATABASE_URL
-  environment variable, else DATABASE_URL in ./.env, else the bot's default SQLite file.
+  environment variable, else DATABASE_URL in ./.env, else POSTGRES_HOST and its parts (as
+  compose.yaml gives them), else the bot's default SQLite file.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import os
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
 from dotenv import dotenv_values
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.db import SCHEMA_LOCK, app_metadata
+from storage.db import SCHEMA_LOCK, app_metadata, postgres_url
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/bot.db"
 
@@ -34,7 +36,26 @@ def database_url() -> str:
         context.get_x_argument(as_dictionary=True).get("url")
         or os.environ.get("DATABASE_URL")
         or dotenv_values(".env").get("DATABASE_URL")
+        or _from_parts()
         or DEFAULT_URL
+    )
+
+
+def _from_parts() -> str | None:
+    """The bot's POSTGRES_* settings, as compose.yaml gives them (bot/settings.py)."""
+    host = os.environ.get("POSTGRES_HOST")
+    if not host:
+        return None
+    password = os.environ.get("POSTGRES_PASSWORD")
+    secret = Path(os.environ.get("SECRETS_DIR") or "/run/secrets") / "postgres_password"
+    if not password and secret.is_file():
+        password = secret.read_text().strip()
+    return postgres_url(
+        host=host,
+        port=int(os.environ.get("POSTGRES_PORT") or 5432),
+        user=os.environ.get("POSTGRES_USER") or "mj",
+        password=password,
+        database=os.environ.get("POSTGRES_DB") or "mj",
     )
 
 

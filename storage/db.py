@@ -33,6 +33,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState
 from sqlmodel import SQLModel
@@ -67,6 +68,19 @@ _VERSION: Final = Table(
 
 # pg_advisory_xact_lock key held while the schema is created or migrated ("mj-schema").
 SCHEMA_LOCK: Final = 0x6D6A2D736368656D
+
+
+def postgres_url(*, host: str, port: int, user: str, password: str | None, database: str) -> str:
+    """An asyncpg URL from its parts, every part escaped (a password with @ : / % works)."""
+    url = URL.create(
+        "postgresql+asyncpg",
+        username=user,
+        password=password,
+        host=host,
+        port=port,
+        database=database,
+    )
+    return url.render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

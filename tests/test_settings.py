@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.settings import Backend, Settings, SettingsError, load_settings
 from storage.models import JobKind
@@ -146,3 +147,33 @@ def test_an_accounts_file_replaces_the_single_account_variables(
     monkeypatch.setenv("DISCORD_ACCOUNTS", str(tmp_path / "missing.toml"))
     with pytest.raises(SettingsError, match="cannot be read"):
         load_settings(_env_file=None)
+
+
+def test_the_database_in_parts_takes_any_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("MIDJOURNEY_BACKEND", "simulator")
+    monkeypatch.setenv("POSTGRES_HOST", "db")
+    monkeypatch.setenv("POSTGRES_PASSWORD", "p@ss:w/rd%?#")
+    settings = load_settings(_env_file=None)
+    url = make_url(settings.database_url)
+    assert (url.drivername, url.host, url.port) == ("postgresql+asyncpg", "db", 5432)
+    assert url.database == "mj"
+    assert (url.username, url.password) == ("mj", "p@ss:w/rd%?#")
+    # Given whole, DATABASE_URL wins over the parts.
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./other.db")
+    assert load_settings(_env_file=None).database_url == "sqlite+aiosqlite:///./other.db"
+
+
+def test_docker_secrets_fill_what_the_environment_leaves_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env(monkeypatch)
+    monkeypatch.setenv("MIDJOURNEY_BACKEND", "simulator")
+    monkeypatch.setenv("POSTGRES_HOST", "db")
+    monkeypatch.setenv("SECRETS_DIR", str(tmp_path))
+    (tmp_path / "telegram_bot_token").write_text("42:from-a-secret\n")
+    (tmp_path / "postgres_password").write_text("s3cr@t\n")
+    settings = load_settings(_env_file=None)
+    assert settings.telegram_bot_token.get_secret_value() == "42:from-a-secret"
+    assert make_url(settings.database_url).password == "s3cr@t"
