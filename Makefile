@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean postgres chromium lock lock-check image-check
+.PHONY: run test lint bench clean postgres chromium lock lock-check image-check strings catalogs
 
 # Dependencies come from uv.lock (README "Dependencies and the lock file"): uv itself is
 # installed from PyPI into .uv/ at the version below, and `uv sync --frozen` makes .venv exactly
@@ -45,16 +45,19 @@ lock-check: | $(UV)
 lock: | $(UV)
 	$(UV) lock --python $(PYTHON)
 
-run: $(VENV)/.stamp-run
-	@if [ ! -f .env ]; then \
-	  echo "No .env file found. Create one next to the Makefile:"; \
-	  echo "    cp .env.example .env"; \
-	  echo "then set at least TELEGRAM_BOT_TOKEN=<token from @BotFather>."; \
-	  echo "To try the bot without Discord also set MIDJOURNEY_BACKEND=simulator."; \
-	  echo "For real Midjourney set DISCORD_USER_TOKEN, DISCORD_BOT_TOKEN, DISCORD_GUILD_ID, DISCORD_CHANNEL_ID."; \
-	  exit 1; \
-	fi
+# .env is checked before anything is installed (standard library only), naming what is missing.
+run:
+	@$(PYTHON) -m bot.envcheck
+	@$(MAKE) --no-print-directory $(VENV)/.stamp-run catalogs
 	$(PY) -m bot
+
+# The texts' catalogues (bot/texts.py says how to add a string): `strings` extracts new texts
+# into every .po; `catalogs` compiles the .mo files that `run` and `test` use.
+strings: $(VENV)/.stamp-run
+	$(PY) -m bot.catalogs update
+
+catalogs: $(VENV)/.stamp-run
+	@$(PY) -m bot.catalogs compile
 
 lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check .
@@ -79,7 +82,7 @@ chromium:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
 	  echo "Could not install Chromium: the browser tests are skipped (under CI they fail)"; }
 
-test: lock-check $(VENV)/.stamp-dev postgres chromium
+test: lock-check $(VENV)/.stamp-dev postgres chromium catalogs
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

@@ -14,10 +14,9 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler, filters
 
-from bot.admin import command_of, is_operator, sender_id
+from bot.admin import is_operator, sender_id
+from bot.commands import command_of
 from bot.services import BotContext, Services
-from bot.texts import language_of
-from bot.texts_admin import text
 from storage.chats import chat_allowed, claim_denied_notice, ensure_chat, get_chat, is_banned
 
 _log = logging.getLogger(__name__)
@@ -46,14 +45,13 @@ async def gate(update: Update, context: BotContext) -> None:
     )
     if allowed and not banned:
         return
-    lang = language_of(user.language_code if user else None)
     if not allowed:
         command = command_of(message, context.bot.username) if message else None
         if operator and command in OPERATOR_COMMANDS:
             return
-        await _refuse_chat(update, context, lang)
+        await _refuse_chat(update, context)
     else:
-        await _refuse_member(update, context, lang)
+        await _refuse_member(update, context)
     raise ApplicationHandlerStop
 
 
@@ -83,10 +81,11 @@ async def standing(
     return allowed, banned
 
 
-async def _refuse_chat(update: Update, context: BotContext, lang: str) -> None:
+async def _refuse_chat(update: Update, context: BotContext) -> None:
     """Alert every tap, but write to the chat only once: a refusal must not become spam."""
+    _ = context.texts
     if update.callback_query is not None:
-        await _answer_alert(update, text(lang, "chat_not_allowed_alert"))
+        await _answer_alert(update, _("Sorry, this bot is not available in this chat."))
         return
     message = update.message
     if message is None:
@@ -94,17 +93,25 @@ async def _refuse_chat(update: Update, context: BotContext, lang: str) -> None:
     async with context.services.db.transaction() as session:
         first = await claim_denied_notice(session=session, chat_id=message.chat.id)
     if first:
-        await _reply(message, text(lang, "chat_not_allowed"))
+        await _reply(
+            message,
+            _(
+                "Sorry, this bot is not available in this chat. Its operators can enable it "
+                "with /allow."
+            ),
+        )
 
 
-async def _refuse_member(update: Update, context: BotContext, lang: str) -> None:
+async def _refuse_member(update: Update, context: BotContext) -> None:
     """A banned member's commands and taps get a polite no; their other messages, silence."""
+    _ = context.texts
+    body = _("Sorry, an admin of this group has turned the bot off for you.")
     if update.callback_query is not None:
-        await _answer_alert(update, text(lang, "banned"))
+        await _answer_alert(update, body)
         return
     message = update.message
     if message is not None and command_of(message, context.bot.username) is not None:
-        await _reply(message, text(lang, "banned"))
+        await _reply(message, body)
 
 
 async def _answer_alert(update: Update, body: str) -> None:

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram import Bot, Chat, Message, MessageEntity
+from telegram import Bot, Chat, Message
 from telegram.error import TelegramError
 
 from bot.services import BotContext
@@ -101,15 +101,48 @@ async def is_admin_id(context: BotContext, chat_id: int, user_id: int) -> bool:
     return user_id in await admin_cache(context).admins(context.bot, chat_id)
 
 
-def command_of(message: Message, bot_username: str | None) -> str | None:
-    """The /command a message (or a photo's caption) starts with, if addressed to this bot."""
-    body = message.text if message.text is not None else message.caption
-    entity = next(iter(message.entities or message.caption_entities), None)
-    if body is None or entity is None:
+def replied(message: Message) -> Message | None:
+    """The message this one answers; in forums every message "replies" to its topic's root."""
+    answered = message.reply_to_message
+    if answered is None or answered.forum_topic_created is not None:
         return None
-    if entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+    return answered
+
+
+def member_target(message: Message) -> tuple[int, str] | None:
+    """The member whose message was replied to: a user, or a channel speaking in the group.
+
+    An anonymous admin comes back as the chat itself (never bannable: it is an admin).
+    """
+    answered = replied(message)
+    if answered is None:
         return None
-    name, _, target = body[1 : entity.length].partition("@")
-    if target and (bot_username is None or target.lower() != bot_username.lower()):
+    if answered.sender_chat is not None:
+        sender = answered.sender_chat
+        return sender.id, sender.title or sender.effective_name or str(sender.id)
+    user = answered.from_user
+    if user is None or user.is_bot:
         return None
-    return name.lower()
+    return user.id, user.full_name
+
+
+async def require_group_admin(context: BotContext, message: Message) -> bool:
+    """Groups only, and only their admins (operators included); answers the refusal itself."""
+    _ = context.texts
+    if message.chat.type == Chat.PRIVATE:
+        await message.reply_text(_("That command works in groups only."))
+        return False
+    if not await is_chat_admin(context, message):
+        await message.reply_text(_("Sorry, only the group's admins can do that."))
+        return False
+    return True
+
+
+async def require_operator(context: BotContext, message: Message) -> bool:
+    """The bot's operators (ADMIN_USER_IDS) only, never a message sent as a chat."""
+    user = message.from_user
+    if message.sender_chat is None and is_operator(context, user.id if user else None):
+        return True
+    _ = context.texts
+    await message.reply_text(_("Sorry, only the bot's operators can do that."))
+    return False

@@ -24,6 +24,7 @@ class Album:
     pictures: list[Picture] = field(default_factory=list)
     message_ids: list[int] = field(default_factory=list)
     command: tuple[str, str] | None = None  # from whichever part carried the caption
+    requested_by: str | None = None  # the sender's name in a group, for the caption
 
 
 OnAlbum = Callable[[Album], Awaitable[None]]

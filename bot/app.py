@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Final
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
@@ -16,15 +17,15 @@ from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
 from bot.handlers import (
-    account,
-    admin,
     buttons,
     chat_settings,
     fallback,
     groups,
     imagine,
-    mjadmin,
+    moderation,
+    operators,
     pictures,
+    quota,
     replies,
     start,
 )
@@ -36,6 +37,7 @@ from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
+from bot.texts import LANGUAGES, N_, SOURCE_LANGUAGE, texts
 from bridge.accounts import Account
 from bridge.backend import Backend
 from bridge.discord_backend import DiscordBackend
@@ -43,26 +45,26 @@ from bridge.dispatcher import Dispatcher
 
 _log = logging.getLogger(__name__)
 
-_COMMANDS = {
-    "en": [
-        BotCommand("imagine", "Draw a picture from a prompt"),
-        BotCommand("describe", "Suggest prompts for a picture (reply to it)"),
-        BotCommand("blend", "Blend 2-5 pictures (reply to an album)"),
-        BotCommand("shorten", "Suggest shorter versions of a prompt"),
-        BotCommand("settings", "Default version, aspect ratio, speed for this chat"),
-        BotCommand("quota", "What is left today"),
-        BotCommand("help", "How to use the bot"),
-    ],
-    "zh": [
-        BotCommand("imagine", "根据提示词生成图片"),
-        BotCommand("describe", "为图片生成提示词（回复图片）"),
-        BotCommand("blend", "混合 2-5 张图片（回复相册）"),
-        BotCommand("shorten", "精简提示词"),
-        BotCommand("settings", "本聊天的默认版本、宽高比和速度"),
-        BotCommand("quota", "查看今日剩余配额"),
-        BotCommand("help", "使用说明"),
-    ],
-}
+# The menu Telegram shows under "/", in each language (set_my_commands per language_code).
+_COMMANDS: Final = (
+    ("imagine", N_("Draw a picture from a prompt")),
+    ("describe", N_("Suggest prompts for a picture (reply to it)")),
+    ("blend", N_("Blend 2-5 pictures (reply to an album)")),
+    ("shorten", N_("Suggest shorter versions of a prompt")),
+    ("settings", N_("Version, aspect ratio, speed and language for this chat")),
+    ("quota", N_("What is left today")),
+    ("help", N_("How to use the bot")),
+)
+
+
+def command_menu(lang: str) -> list[BotCommand]:
+    _ = texts(lang)
+    return [BotCommand(name, _(description)) for name, description in _COMMANDS]
+
+
+def _telegram_code(lang: str) -> str | None:
+    """Telegram's two-letter language_code for a catalogue; None (everyone) for English."""
+    return None if lang == SOURCE_LANGUAGE else lang.split("_")[0]
 
 
 def build_application(
@@ -103,20 +105,22 @@ def build_application(
     application.add_handlers(
         [
             *start.HANDLERS,
-            *account.HANDLERS,
-            *admin.HANDLERS,
+            # Commands by audience: everyone's quota, group admins, the bot's operators.
+            *quota.HANDLERS,
+            *moderation.HANDLERS,
+            *operators.HANDLERS,
             *groups.HANDLERS,
             *chat_settings.HANDLERS,
-            *mjadmin.HANDLERS,
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,
-            *replies.HANDLERS,
+            *replies.HANDLERS,  # before plain prompts: an answer to a question is not a prompt
+            *imagine.PLAIN_HANDLERS,
             *fallback.HANDLERS,
         ]
     )
     application.add_error_handler(groups.on_chat_migrated)
-    application.add_error_handler(fallback.on_error)
+    application.add_error_handler(fallback.on_error)  # refusals, then everything else
     return application  # type: ignore[return-value]
 
 
@@ -234,9 +238,9 @@ async def run(
         miniapp: MiniAppServer | None = None
         await startup.reach_telegram(application.bot, **wait)
         async with application:  # initialize (getMe, done above) ... shutdown
-            for lang, commands in _COMMANDS.items():
+            for lang in LANGUAGES:
                 await application.bot.set_my_commands(
-                    commands, language_code=None if lang == "en" else lang
+                    command_menu(lang), language_code=_telegram_code(lang)
                 )
             await dispatcher.start()
             try:
@@ -255,7 +259,12 @@ async def run(
                 await delivery.resume(owner=settings.instance_name)
                 if settings.health_port is not None:
                     await health.start(settings.health_listen, settings.health_port)
-                _log.info("bot running", extra={"backend": settings.midjourney_backend.value})
+                _log.info(
+                    "bot running: open https://t.me/%s in Telegram and send /start "
+                    "(Ctrl-C stops it)",
+                    application.bot.username,
+                    extra={"backend": settings.midjourney_backend.value},
+                )
                 if on_ready is not None:
                     on_ready()
                 await stop.wait()

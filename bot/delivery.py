@@ -24,11 +24,24 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from bot.captions import (
+    CAPTION_LIMIT,
+    HELD,
+    RELEASED,
+    SENDING,
+    admin_paused_text,
+    caption_for,
+    failure_text,
+    info_text,
+    notice_text,
+    suggestions_text,
+    video_text,
+)
 from bot.images import fit_photo
-from bot.keyboards import Key, RegionButton, layout, markup
+from bot.keyboards import ORIGINAL, Key, RegionButton, layout, markup
 from bot.progress import ProgressEditor
 from bot.status import StatusMessages, gone, shows_picture, unchanged
-from bot.texts import failure_reason, text
+from bot.texts import SOURCE_LANGUAGE, texts
 from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
     AccountPaused,
@@ -42,7 +55,7 @@ from bridge.messages import ResultKind
 from storage.buttons import add_buttons
 from storage.db import Database
 from storage.jobs import get_job, set_job, undelivered_jobs
-from storage.models import Job, JobKind, JobStatus, utcnow
+from storage.models import Job, JobStatus, utcnow
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,26 +64,11 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-CAPTION_LIMIT = 1024
 _REDELIVER_MAX = 300.0
 MESSAGE_LIMIT = 4096
 _UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
 # Results that are prompts to pick from, each with a button that draws it.
-_SUGGESTIONS = {ResultKind.DESCRIBE.value: "described", ResultKind.SHORTEN.value: "shortened"}
-# /info's keys (formats c.6) and the text keys that name them; others are shown as Midjourney
-# wrote them.
-_INFO_LABELS = {
-    "Subscription": "info_plan",
-    "Job Mode": "info_mode",
-    "Visibility Mode": "info_visibility",
-    "Fast Time Remaining": "info_fast_left",
-    "Lifetime Usage": "info_lifetime",
-    "Relaxed Usage": "info_relaxed",
-    "Queued Jobs (fast)": "info_queued_fast",
-    "Queued Jobs (relax)": "info_queued_relax",
-    "Running Jobs": "info_running",
-}
-_MODE_SWITCHED = {JobKind.FAST: "mode_now_fast", JobKind.RELAX: "mode_now_relax"}
+_SUGGESTIONS = {ResultKind.DESCRIBE.value: "describe", ResultKind.SHORTEN.value: "shorten"}
 # A video has no delivery yet (the video issue): the user is told so in words, never shown a
 # still of it, and its U1-U4 (video upscales) are not offered.
 _TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value, ResultKind.VIDEO.value}
@@ -96,31 +94,6 @@ def _transient(exc: BaseException) -> bool:
         return True  # the CDN (or Discord) still failing after the REST client's own retries
     # BadRequest and Forbidden are NetworkError subclasses in PTB but will not heal by retrying.
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest | Forbidden)
-
-
-def info_text(lang: str, lines: list[str]) -> str:
-    """/info's "Key: value" lines under our own labels, in Midjourney's order."""
-    shown = [text(lang, "info_title")]
-    for line in lines:
-        key, _, value = line.partition(": ")
-        label = _INFO_LABELS.get(key)
-        shown.append(f"{text(lang, label)}: {value}" if label else line)
-    return "\n".join(shown)
-
-
-def notice_text(job: Job) -> str:
-    """A /fast or /relax confirmation: what changed, then Midjourney's own words."""
-    reply = text(job.language, "midjourney_says", reply=" ".join(job.texts))
-    key = _MODE_SWITCHED.get(job.kind)
-    return f"{text(job.language, key)}\n\n{reply}" if key else reply
-
-
-def caption_for(job: Job, lang: str, *, downscaled: bool) -> str:
-    tail = text(lang, "caption_downscaled") if downscaled else ""
-    room = CAPTION_LIMIT - len(tail) - (len(job.label) + 3 if job.label else 0)
-    prompt = job.prompt if len(job.prompt) <= room else job.prompt[: room - 1] + "…"
-    key = "caption_action" if job.label else "caption"
-    return text(lang, key, prompt=prompt, label=job.label or "") + tail
 
 
 class Delivery:
@@ -166,26 +139,26 @@ class Delivery:
         elif isinstance(event, AccountPaused):
             self._spawn_task(self._announce_pause(event), "pause")
         elif isinstance(event, AccountResumed):
-            self._spawn_task(self._update_held(event.released, "status_resumed"), "resume")
+            self._spawn_task(self._update_held(event.released, RELEASED), "resume")
 
     async def _announce_pause(self, event: AccountPaused) -> None:
         """Tell the admins what Midjourney wants, and waiting users why nothing moves."""
         for admin_id in self._admin_ids:
             try:
-                body = text("en", "admin_paused", reason=event.reason, account=event.account)
+                body = admin_paused_text(texts(SOURCE_LANGUAGE), event.account, event.reason)
                 await self._bot.send_message(admin_id, body)
             except TelegramError:
                 _log.warning("could not reach an admin", extra={"admin_id": admin_id})
-        await self._update_held(event.held, "status_paused")
+        await self._update_held(event.held, HELD)
 
-    async def _update_held(self, job_ids: tuple[int, ...], key: str) -> None:
+    async def _update_held(self, job_ids: tuple[int, ...], message: str) -> None:
         for job_id in job_ids:
             async with self._db.transaction() as session:
                 job = await get_job(session=session, job_id=job_id)
             if job is None or job.status_message_id is None:
                 continue
             try:
-                await self.status.edit(job, job.status_message_id, text(job.language, key))
+                await self.status.edit(job, job.status_message_id, texts(job.language)(message))
             except TelegramError:
                 _log.info("held job's status not updated", extra={"job_id": job_id})
 
@@ -276,20 +249,24 @@ class Delivery:
         assert job.id is not None
         if job.status is not JobStatus.SUCCEEDED or job.result_kind in _TEXT_ONLY:
             return _Keys([], [])
-        texts: list[str] | None = None
+        suggested: list[str] | None = None
         if job.result_kind in _SUGGESTIONS:
-            texts = job.texts
-            rows = [[Key(f"{n}\ufe0f\u20e3", "imagine") for n in range(1, len(texts) + 1)]]
+            suggested = job.texts
+            rows = [[Key(f"{n}\ufe0f\u20e3", "imagine") for n in range(1, len(suggested) + 1)]]
         else:
             original = job.result_kind in _UPSCALES
-            label = text(job.language, "button_original") if original else None
-            rows = layout(job.buttons, original_label=label, region=self._miniapp is not None)
+            rows = layout(
+                job.buttons,
+                texts(job.language),
+                original=original,
+                region=self._miniapp is not None,
+            )
         tokens = await add_buttons(
             session=session,
             chat_id=job.chat_id,
             job_id=job.id,
-            buttons=[(key.action, key.custom_id, key.label) for row in rows for key in row],
-            texts=texts,
+            buttons=[(key.action, key.custom_id, key.kind) for row in rows for key in row],
+            texts=suggested,
         )
         return _Keys(rows, [t.token for t in tokens])
 
@@ -298,11 +275,11 @@ class Delivery:
         if job.result_kind in _SUGGESTIONS:
             await self._send_description(job, keys)
         elif job.result_kind == ResultKind.INFO.value:
-            await self._send_text(job, info_text(job.language, job.texts))
+            await self._send_text(job, info_text(texts(job.language), job.texts))
         elif job.result_kind == ResultKind.NOTICE.value:
-            await self._send_text(job, notice_text(job))
+            await self._send_text(job, notice_text(texts(job.language), job))
         elif job.result_kind == ResultKind.VIDEO.value:
-            await self._send_text(job, text(job.language, "video_not_yet"))
+            await self._send_text(job, video_text(texts(job.language)))
         else:
             return await self._send_photo(job, keys)
         return None
@@ -324,19 +301,19 @@ class Delivery:
         lang = job.language
         if downscaled and job.result_kind not in _UPSCALES:
             # Shrunk to fit Telegram: the untouched file is one tap away.
-            original = Key(text(lang, "button_original"), "original")
+            original = Key(texts(lang)(ORIGINAL), "original")
             async with self._db.transaction() as session:
                 (token,) = await add_buttons(
                     session=session,
                     chat_id=job.chat_id,
                     job_id=job.id,
-                    buttons=[(original.action, original.custom_id, original.label)],
+                    buttons=[(original.action, original.custom_id, original.kind)],
                 )
             keys = _Keys([*keys.rows, [original]], [*keys.tokens, token.token])
         filename = (job.result_filename or "midjourney.png").rsplit(".", 1)[0]
         media = InputMediaPhoto(
             photo,  # bytes: PTB attaches them to the request as an upload
-            caption=caption_for(job, lang, downscaled=downscaled),
+            caption=caption_for(job, texts(lang), downscaled=downscaled),
             filename=filename + (".jpg" if downscaled else ".png"),
         )
         keyboard = markup(keys.rows, keys.tokens, self._region_button(job))
@@ -384,7 +361,7 @@ class Delivery:
         """Post a new message for the job's outcome and record it before it is used."""
         assert job.id is not None
         stale = job.status_message_id
-        placeholder = text(job.language, "status_sending")
+        placeholder = texts(job.language)(SENDING)
         message = await self.status.post(job, placeholder, picture=picture)
         async with self._db.transaction() as session:
             await set_job(session=session, job_id=job.id, status_message_id=message.message_id)
@@ -400,8 +377,8 @@ class Delivery:
         listing = "\n\n".join(
             f"{n} {prompt}" for n, prompt in zip(numbers, job.texts, strict=True)
         )
-        key = _SUGGESTIONS.get(job.result_kind or "", "described")
-        body = text(job.language, key, prompts=listing)[:MESSAGE_LIMIT]
+        kind = _SUGGESTIONS.get(job.result_kind or "", "describe")
+        body = suggestions_text(texts(job.language), kind, listing)[:MESSAGE_LIMIT]
         await self._put(job, markup(keys.rows, keys.tokens), body=body)
 
     async def _send_text(self, job: Job, body: str) -> None:
@@ -409,8 +386,7 @@ class Delivery:
         await self._put(job, None, body=body[:MESSAGE_LIMIT])
 
     async def _send_failure(self, job: Job) -> None:
-        reason = failure_reason(job.language, job.error_kind or "unknown", job.error or "")
-        body = text(job.language, "failed", reason=reason)
+        body = failure_text(texts(job.language), job.error_kind or "unknown", job.error or "")
         await self.progress.settle(job.id or 0)
         if job.status_message_id is not None:
             try:

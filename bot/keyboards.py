@@ -1,20 +1,25 @@
 """Inline keyboards built from the buttons Midjourney attached to a result.
 
-Pure layout: which of Midjourney's buttons we show, under which label, in which row. The caller
-stores a token per button and puts the tokens into callback_data.
+Pure layout: which of Midjourney's buttons we show (bridge.buttons tells each one's kind), under
+which label, in which row. Rows fit a 360-px-wide phone: at most four keys, short labels, one
+emoji per kind of action (⏫ upscale, 🌀 vary, 🔭 zoom out, arrows pan). A grid reads
+U1–U4 / V1–V4 / 🔄. The caller stores a token per button and puts the tokens into
+callback_data (bot.callbacks.ResultButton).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bridge.buttons import ButtonKind, classify
+from bot.callbacks import ResultButton
+from bot.texts import N_, Texts
+from bridge.buttons import ButtonClass, ButtonKind, classify
 
-CALLBACK_PREFIX = "t:"
+MAX_KEYS_PER_ROW: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,32 +30,34 @@ class Key:
     # that paints Vary (Region)'s mask.
     action: str
     custom_id: str | None = None
+    kind: str | None = None  # what the button does, for the result's caption (bot.captions)
 
 
-_PANS = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
-_ZOOMS = {"2": "🔎 Zoom Out 2x", "1.5": "🔎 Zoom Out 1.5x", "1": "⬛ Make Square"}
-# Row and label per kind of button (bridge.buttons tells the kind). Order inside a row follows
-# Midjourney's own order.
-_KINDS: dict[ButtonKind, tuple[int, str]] = {
+# Row and label per kind (labels N_-marked, translated when the keyboard is built; "{index}" is
+# the picture's number). Order inside a row follows Midjourney's own order.
+_KINDS: Final[dict[ButtonKind, tuple[int, str]]] = {
     ButtonKind.UPSCALE: (0, "U{index}"),
-    ButtonKind.REROLL: (0, "🔄"),
     ButtonKind.VARIATION: (1, "V{index}"),
-    ButtonKind.UPSCALE_SUBTLE: (2, "🔍 Upscale (Subtle)"),
-    ButtonKind.UPSCALE_CREATIVE: (2, "🔍 Upscale (Creative)"),
-    ButtonKind.UPSCALE_MORE: (2, "🔍 Upscale ({detail})"),
-    ButtonKind.REDO_UPSCALE: (2, "🔁 Redo Upscale ({detail})"),
-    ButtonKind.VARY_SUBTLE: (3, "🪄 Vary (Subtle)"),
-    ButtonKind.VARY_STRONG: (3, "🪄 Vary (Strong)"),
-    ButtonKind.VARY_REGION: (3, "🖌 Vary (Region)"),
-    ButtonKind.ZOOM: (4, "{zoom}"),
-    ButtonKind.CUSTOM_ZOOM: (4, "🔎 Custom Zoom"),
-    ButtonKind.PAN: (5, "{pan}"),
+    ButtonKind.REROLL: (2, "🔄"),
+    ButtonKind.UPSCALE_SUBTLE: (3, N_("⏫ Subtle")),
+    ButtonKind.UPSCALE_CREATIVE: (3, N_("⏫ Creative")),
+    ButtonKind.UPSCALE_MORE: (3, "⏫ ×{detail}"),
+    ButtonKind.REDO_UPSCALE: (3, "{redo}"),
+    ButtonKind.VARY_SUBTLE: (4, N_("🌀 Vary subtle")),
+    ButtonKind.VARY_STRONG: (4, N_("🌀 Vary strong")),
+    ButtonKind.VARY_REGION: (5, N_("🖌 Vary region")),
+    ButtonKind.ZOOM: (6, "{zoom}"),
+    ButtonKind.CUSTOM_ZOOM: (6, N_("🔭 Custom")),
+    ButtonKind.PAN: (7, "{pan}"),
 }
-_UNKNOWN_ROW = 6
+_UNKNOWN_ROW: Final = 8
+_PANS: Final = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
+_ZOOMS: Final = {"2": "🔭 ×2", "1.5": "🔭 ×1.5", "1": N_("⬛ Square")}
+_REDOS: Final = {"subtle": N_("🔁 Redo subtle"), "creative": N_("🔁 Redo creative")}
 # Known, but not driven from Telegram (yet): video buttons need video delivery, a bookmark or a
 # web link makes no picture, Cancel is the status message's. (Vary (Region) needs the Mini App:
 # see `layout`.)
-_LEFT_OUT = frozenset(
+_LEFT_OUT: Final = frozenset(
     {
         ButtonKind.ANIMATE,
         ButtonKind.EXTEND,
@@ -60,9 +67,27 @@ _LEFT_OUT = frozenset(
         ButtonKind.LINK,
     }
 )
+_ACTIONS: Final = {ButtonKind.CUSTOM_ZOOM: "ask_zoom", ButtonKind.VARY_REGION: "region"}
+ORIGINAL: Final = N_("📎 Original")
 
 
-def _key_for(button: Mapping[str, Any]) -> tuple[int, Key] | None:
+def caption_kind(found: ButtonClass) -> str:
+    """The "kind[:number]" bot.captions words a result by (Job.label)."""
+    if found.kind is ButtonKind.ZOOM:
+        kind = {"2": "zoom_out_2", "1.5": "zoom_out_1.5", "1": "make_square"}.get(found.detail)
+        return kind or "zoom_out"
+    if found.kind is ButtonKind.PAN:
+        return f"pan_{found.detail}"
+    if found.kind is ButtonKind.UPSCALE_MORE:
+        return f"upscale_{found.detail}"
+    if found.kind is ButtonKind.REDO_UPSCALE:
+        return f"upscale_{found.detail}"
+    kind = found.kind.value
+    return f"{kind}:{found.index}" if found.index is not None else kind
+
+
+def key_for(button: Mapping[str, Any], _: Texts) -> tuple[int, Key] | None:
+    """The row and key for one of Midjourney's buttons; None for one we do not show."""
     custom_id = str(button.get("custom_id") or "")
     if not custom_id:
         return None
@@ -70,9 +95,7 @@ def _key_for(button: Mapping[str, Any]) -> tuple[int, Key] | None:
     found = classify(custom_id, label)
     if found.kind in _LEFT_OUT:
         return None
-    action = {ButtonKind.CUSTOM_ZOOM: "ask_zoom", ButtonKind.VARY_REGION: "region"}.get(
-        found.kind, "mj"
-    )
+    action = _ACTIONS.get(found.kind, "mj")
     if found.kind is ButtonKind.UNKNOWN:
         # A button Midjourney added after this was written: offered under its own words.
         emoji = button.get("emoji") or ""
@@ -80,31 +103,40 @@ def _key_for(button: Mapping[str, Any]) -> tuple[int, Key] | None:
         shown = " ".join(part for part in (emoji, label.replace("\u200b", "").strip()) if part)
         return _UNKNOWN_ROW, Key(shown or "•", action, custom_id)
     row, template = _KINDS[found.kind]
-    detail = found.detail.capitalize() if found.kind is ButtonKind.REDO_UPSCALE else found.detail
-    shown = template.format(
+    shown = _(template).format(
         index=found.index,
-        detail=detail,
-        zoom=_ZOOMS.get(found.detail, "🔎 Zoom Out"),
+        detail=found.detail.removesuffix("x"),
+        zoom=_(_ZOOMS.get(found.detail, "🔭")),
         pan=_PANS.get(found.detail, "↔️"),
+        redo=_(_REDOS.get(found.detail, "🔁")),
     )
-    return row, Key(shown, action, custom_id)
+    return row, Key(shown, action, custom_id, caption_kind(found))
 
 
 def layout(
-    buttons: Iterable[Mapping[str, Any]], *, original_label: str | None, region: bool = False
+    buttons: Iterable[Mapping[str, Any]],
+    _: Texts,
+    *,
+    original: bool = False,
+    region: bool = False,
 ) -> list[list[Key]]:
     """Rows of keys for Midjourney's buttons; buttons we cannot drive from Telegram are left out
     (see _LEFT_OUT, and Vary (Region) unless `region`: the Mini App that paints its mask is
     configured); buttons we do not know are offered under Midjourney's label."""
     rows: dict[int, list[Key]] = {}
     for button in buttons:
-        found = _key_for(button)
+        found = key_for(button, _)
         if found is not None and (region or found[1].action != "region"):
             row, key = found
             rows.setdefault(row, []).append(key)
-    result = [rows[row] for row in sorted(rows)]
-    if original_label:
-        result.append([Key(original_label, "original")])
+    result = [
+        keys[start : start + MAX_KEYS_PER_ROW]
+        for row in sorted(rows)
+        for keys in [rows[row]]
+        for start in range(0, len(keys), MAX_KEYS_PER_ROW)
+    ]
+    if original:
+        result.append([Key(_(ORIGINAL), "original")])
     return result
 
 
@@ -123,6 +155,6 @@ def markup(
     def button(key: Key, token: str) -> InlineKeyboardButton:
         if key.action == "region" and region_button is not None:
             return region_button(key.label, token)
-        return InlineKeyboardButton(key.label, callback_data=CALLBACK_PREFIX + token)
+        return InlineKeyboardButton(key.label, callback_data=ResultButton(token).pack())
 
     return InlineKeyboardMarkup([[button(key, next(flat_tokens)) for key in row] for row in rows])

@@ -6,18 +6,18 @@ it contains the bot token.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from telegram import Bot, Message
 
+from bot.commands import parse_command
 from bridge.backend import Backend, Upload
 
 # getFile downloads at most 20 MB.
 MAX_DOWNLOAD = 20 * 1024 * 1024
 _IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
-COMMAND = re.compile(r"^/(imagine|describe|blend)(?:@(\w+))?(?:\s+(.*))?$", re.DOTALL | re.I)
+PICTURE_COMMANDS = frozenset({"imagine", "describe", "blend"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +47,8 @@ def picture_of(message: Message | None) -> Picture | None:
 
 def caption_command(text: str | None, bot_username: str) -> tuple[str, str] | None:
     """("imagine", "the rest") for a caption like "/imagine@this_bot the rest"."""
-    match = COMMAND.match((text or "").strip())
-    if match is None:
-        return None
-    command, addressee, rest = match.groups()
-    if addressee and addressee.lower() != bot_username.lower():
-        return None
-    return command.lower(), (rest or "").strip()
+    parsed = parse_command(text, bot_username)
+    return parsed if parsed is not None and parsed[0] in PICTURE_COMMANDS else None
 
 
 async def download(bot: Bot, picture: Picture) -> bytes:

@@ -19,7 +19,7 @@ from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.status import StatusMessages
-from bot.texts import progress_bar, text
+from bot.texts import progress_bar, texts
 from storage.db import Database
 from storage.jobs import get_job
 from storage.models import Job
@@ -155,8 +155,8 @@ class ProgressEditor:
 
     async def _show(self, status: _Status) -> None:
         percent = status.percent or 0
-        lang = status.job.language
-        body = text(lang, "status_progress", percent=percent, bar=progress_bar(percent))
+        _ = texts(status.job.language)
+        body = _("🎨 Drawing… {percent}%\n{bar}", percent=percent, bar=progress_bar(percent))
         try:
             await self._status.edit(status.job, status.message_id, body)
         except RetryAfter:

@@ -282,9 +282,14 @@ class Settings(BaseSettings):
             required.append("discord_channel_id")
         else:
             required = ["discord_bot_token", "discord_guild_id"]
-        for name in required:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name.upper()} is required when MIDJOURNEY_BACKEND=discord")
+        missing = [name.upper() for name in required if getattr(self, name) is None]
+        if missing:
+            # Every missing name at once, and the way to try the bot without Discord.
+            verb = "is" if len(missing) == 1 else "are"
+            raise ValueError(
+                f"{', '.join(missing)} {verb} required when MIDJOURNEY_BACKEND=discord "
+                "(MIDJOURNEY_BACKEND=simulator needs none of them)"
+            )
         return self
 
     @cached_property

@@ -1,45 +1,36 @@
-"""Turning a request (a command or a tap) into a queued job, in two steps.
+"""Turning a request (a command, a tap, an album, an answer) into a queued job.
 
-`reserve` does the quick checks and books the quota in one transaction, so a caller can refuse
-at once (and answer a tap before anything slow happens). `launch` then posts the status message
-and hands the job to the dispatcher.
+`submit` is the one way in: `reserve_job` does the quick checks and books the quota in one
+transaction, raising Refusal at once (so a tap is answered before anything slow happens), and
+`launch_job` then posts the status message and hands the job to the dispatcher.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from telegram import Bot
+from telegram import Bot, Chat, User
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.captions import SENDING
 from bot.dedup import remember_in
 from bot.metrics import quota_refused
 from bot.pictures import Picture, to_prompt_urls, to_uploads
+from bot.refusals import BUSY, PAUSED, UPLOAD_FAILED, QuotaRefusal, Refusal
 from bot.services import Services
-from bot.texts import text
+from bot.texts import texts
 from bridge.errors import BridgeError, Paused, QueueFull
-from storage.chats import limits_for
+from storage.chats import limits_for, quota_window
 from storage.errors import QuotaExceeded
 from storage.jobs import create_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
 from storage.quota import quota_day, refund, reserve
 
 _log = logging.getLogger(__name__)
-
-
-class Refusal(Exception):
-    """A request we turn down, with the text key (and values) that tells the user why."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-    def text(self, lang: str) -> str:
-        return text(lang, self.key, **self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +47,49 @@ class Request:
     parent: Job | None = None
     pictures: tuple[Picture, ...] = ()
     modal_text: str | None = None
+    requested_by: str | None = None  # in groups, the name the result's caption shows
+
+
+def requester(chat: Chat, user: User | None) -> str | None:
+    """Whom a result in a group is for (private chats need no name)."""
+    if chat.type == Chat.PRIVATE or user is None:
+        return None
+    return user.first_name or user.full_name
+
+
+OnReserved = Callable[[Job], Awaitable[None]]
+
+
+async def submit(
+    services: Services, bot: Bot, request: Request, *, on_reserved: OnReserved | None = None
+) -> Job:
+    """Reserve the job (or raise Refusal), run `on_reserved` (answer a tap), then launch it."""
+    job = await reserve_job(services, request)
+    if on_reserved is not None:
+        await on_reserved(job)
+    await launch_job(services, bot, job, request.pictures)
+    return job
+
+
+def check_capacity(services: Services) -> None:
+    """Refusal when the queue is full or every Midjourney account is paused."""
+    try:
+        services.dispatcher.check_capacity()
+    except QueueFull as exc:
+        raise Refusal(BUSY, limit=exc.limit) from exc
+    except Paused as exc:
+        raise Refusal(PAUSED) from exc
 
 
 async def reserve_job(services: Services, request: Request) -> Job:
     """Create the job and reserve its quota, or raise Refusal."""
     settings = services.settings
-    try:
-        services.dispatcher.check_capacity()
-    except QueueFull as exc:
-        raise Refusal("busy", limit=exc.limit) from exc
-    except Paused as exc:
-        raise Refusal("paused") from exc
+    check_capacity(services)
     parent = request.parent
     job = Job(
         chat_id=request.chat_id,
         user_id=request.user_id,
+        requested_by=request.requested_by,
         language=request.language,
         kind=request.kind,
         prompt=request.prompt,
@@ -112,9 +131,8 @@ async def reserve_job(services: Services, request: Request) -> Job:
             )
     except QuotaExceeded as exc:
         quota_refused(exc.scope)
-        raise Refusal(
-            f"quota_{exc.scope}", limit=exc.limit, zone=settings.quota_timezone
-        ) from exc
+        resets_at = quota_window(tz=settings.quota_tz).resets_at
+        raise QuotaRefusal(exc.scope, exc.limit, resets_at) from exc
     except IntegrityError:
         _log.info("a copy of this update made its job already")
         raise ApplicationHandlerStop from None
@@ -129,10 +147,11 @@ async def launch_job(
     Anything that stops it here (a full queue, a failed upload) refunds the job and says so.
     """
     assert job.id is not None
+    _ = texts(job.language)
     status_id: int | None = None
     try:
         # The job's one message: its progress, and in the end its result, go into it.
-        status = await services.delivery.status.post(job, text(job.language, "status_sending"))
+        status = await services.delivery.status.post(job, _(SENDING))
         status_id = status.message_id
     except TelegramError:
         # The job can still run: its result gets a message of its own (bot/status.py).
@@ -145,20 +164,20 @@ async def launch_job(
             job = await _copy_pictures(services, bot, job, pictures)
         except (TelegramError, BridgeError):
             _log.warning("picture upload failed", extra={"job_id": job.id}, exc_info=True)
-            await _give_up(services, bot, job, status_id, "upload_failed", {})
+            await _give_up(services, bot, job, status_id, "upload_failed", UPLOAD_FAILED, {})
             return
     try:
         position = await services.dispatcher.submit(
             job.id, chat_id=job.chat_id, account=job.account, job=job
         )
     except QueueFull as exc:
-        await _give_up(services, bot, job, status_id, "busy", {"limit": exc.limit})
+        await _give_up(services, bot, job, status_id, "busy", BUSY, {"limit": exc.limit})
         return
     except Paused:
-        await _give_up(services, bot, job, status_id, "paused", {})
+        await _give_up(services, bot, job, status_id, "paused", PAUSED, {})
         return
     if position > 0 and status_id is not None:
-        queued = text(job.language, "status_queued", position=position)
+        queued = _("⏳ Queued — number {position} in line.", position=position)
         try:
             await services.delivery.status.edit(job, status_id, queued)
         except TelegramError:
@@ -193,7 +212,8 @@ async def _give_up(
     bot: Bot,
     job: Job,
     status_id: int | None,
-    key: str,
+    error_kind: str,
+    message: str,
     values: dict[str, object],
 ) -> None:
     assert job.id is not None
@@ -203,11 +223,11 @@ async def _give_up(
             session=session,
             job_id=job.id,
             status=JobStatus.FAILED,
-            error_kind=key,
+            error_kind=error_kind,
             delivered_at=utcnow(),  # the message below is the delivery
         )
         await refund(session=session, job_id=job.id)
-    body = text(job.language, key, **values)
+    body = texts(job.language)(message, **values)
     if status_id is not None:
         await services.delivery.status.edit(job, status_id, body)
     else:

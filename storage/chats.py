@@ -368,6 +368,7 @@ async def _move_chat_row(session: AsyncSession, old_id: int, new_id: int) -> boo
     new.title = new.title or old.title
     new.allowed = old.allowed if new.allowed is None else new.allowed
     new.daily_quota = old.daily_quota if new.daily_quota is None else new.daily_quota
+    new.language = old.language if new.language is None else new.language
     await session.delete(old)
     await session.flush()  # the old primary key goes before the new row comes
     session.add(new)

@@ -58,6 +58,7 @@ class Chat(SQLModel, table=True):
     title: str | None = None
     allowed: bool | None = None  # None: follow ALLOWED_CHAT_IDS
     daily_quota: int | None = None  # None: CHAT_DAILY_QUOTA
+    language: str | None = None  # chosen in /settings; None: each user's Telegram language
     created_at: datetime = _ts(default_factory=utcnow)
 
 
@@ -66,6 +67,7 @@ class Job(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = _bigint(index=True)
     user_id: int | None = _bigint(default=None)
+    requested_by: str | None = None  # the asker's name, for results in groups
     language: str = "en"
     kind: JobKind = JobKind.IMAGINE
     prompt: str = ""

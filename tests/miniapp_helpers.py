@@ -16,7 +16,7 @@ from tests.conftest import TELEGRAM_TOKEN
 from tests.fakes.telegram import Call
 from tests.test_imagine_e2e import keyboard
 
-REGION_LABEL = "🖌 Vary (Region)"
+REGION_LABEL = "🖌 Vary region"
 PUBLIC_URL = "https://paint.example.test/mj"  # what Telegram would open; tests go to 127.0.0.1
 
 

@@ -47,7 +47,7 @@ async def test_account_trouble_pauses_the_queue_until_an_admin_resumes(
 
     # Only admins may resume.
     tg.send_text(tg.private_chat(ann), ann, "/resume")
-    await tg.wait_for("sendMessage", lambda c: "Only the bot's admins" in c.params["text"])
+    await tg.wait_for("sendMessage", lambda c: "only the bot's operators" in c.params["text"])
     tg.send_text(admin_chat, admin, "/resume")
     await tg.wait_for("sendMessage", lambda c: "Resumed" in c.params["text"])
     photo = (await tg.wait_for_results())[0]

@@ -76,9 +76,9 @@ async def session(
 
 
 UPSCALE_KEYS = [
-    ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
-    ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
-    ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
+    ["⏫ Subtle", "⏫ Creative"],
+    ["🌀 Vary subtle", "🌀 Vary strong"],
+    ["🔭 ×2", "🔭 ×1.5", "🔭 Custom"],
     ["⬅️", "➡️", "⬆️", "⬇️"],
     ["📎 Original"],
 ]
@@ -98,7 +98,7 @@ async def test_u2_upscales_the_second_picture_of_the_right_grid(session: Session
         "custom_id": f"MJ::JOB::upsample::2::{hash_}",
     }
     assert reply_to(upscale) == grid.result["message_id"]
-    assert upscale.caption.startswith("U2 · a red fox")
+    assert upscale.caption.startswith("Picture 2 — a red fox")
     assert [[k["text"] for k in row] for row in keyboard(upscale)] == UPSCALE_KEYS
 
 
@@ -120,15 +120,15 @@ async def test_grid_buttons_make_new_grids(
 @pytest.mark.parametrize(
     ("label", "custom_id_start", "keys"),
     [
-        ("🪄 Vary (Strong)", "MJ::JOB::high_variation::1::", 9),
-        ("🪄 Vary (Subtle)", "MJ::JOB::low_variation::1::", 9),
-        ("🔎 Zoom Out 2x", "MJ::Outpaint::50::1::", 9),
-        ("🔎 Zoom Out 1.5x", "MJ::Outpaint::75::1::", 9),
+        ("🌀 Vary strong", "MJ::JOB::high_variation::1::", 9),
+        ("🌀 Vary subtle", "MJ::JOB::low_variation::1::", 9),
+        ("🔭 ×2", "MJ::Outpaint::50::1::", 9),
+        ("🔭 ×1.5", "MJ::Outpaint::75::1::", 9),
         ("⬅️", "MJ::JOB::pan_left::1::", 9),
         ("⬇️", "MJ::JOB::pan_down::1::", 9),
         # Redo Upscale (Subtle/Creative), Vary (Subtle/Strong) and the original: no zoom or pan
-        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v7_2x_subtle::1::", 5),
-        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v7_2x_creative::1::", 5),
+        ("⏫ Subtle", "MJ::JOB::upsample_v7_2x_subtle::1::", 5),
+        ("⏫ Creative", "MJ::JOB::upsample_v7_2x_creative::1::", 5),
     ],
 )
 async def test_upscale_buttons(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -13,15 +12,16 @@ from telegram import Chat, ForumTopicCreated, Message, MessageEntity, User
 from telegram.error import Forbidden
 from telegram.ext import TypeHandler
 
-from bot import texts as bot_texts
-from bot import texts_admin
 from bot.access import GATE, GATE_GROUP
-from bot.admin import AdminCache, command_of, is_admin_id, is_anonymous_admin, is_chat_admin
+from bot.admin import AdminCache, is_admin_id, is_anonymous_admin, is_chat_admin
+from bot.admin import member_target as _member_target
 from bot.admin import sender_id as sender_of
 from bot.app import build_application
-from bot.handlers import admin, fallback, groups
-from bot.handlers.admin import _member_target, _parse_limit, _reset_text
+from bot.commands import command_of
+from bot.handlers import fallback, groups, moderation, operators, quota
+from bot.handlers.quota import parse_limit as _parse_limit
 from bot.settings import Settings
+from bot.texts import countdown, texts
 from storage.chats import quota_window
 
 GROUP = Chat(-100, Chat.SUPERGROUP, title="Group")
@@ -201,10 +201,13 @@ def _topic() -> ForumTopicCreated:
     return ForumTopicCreated("Ideas", 0x6FB9F0)
 
 
-def test_the_reset_time_is_said_in_utc() -> None:
+def test_the_reset_is_a_countdown_in_the_users_language() -> None:
     window = quota_window(NOW)
-    assert _reset_text("en", window, NOW) == "The quota resets at 00:00 UTC (in 2 h 50 min)."
-    assert "UTC 00:00" in _reset_text("zh", window, NOW)
+    assert countdown(texts("en"), window.resets_at, NOW) == "2 h 50 min"
+    assert countdown(texts("zh"), window.resets_at, NOW) == "2 小时 50 分钟"
+    assert countdown(texts("ru"), window.resets_at, NOW) == "2 ч 50 мин"
+    last_minutes = NOW + (window.resets_at - NOW) * 4 / 5
+    assert countdown(texts("en"), window.resets_at, last_minutes) == "34 min"
 
 
 def test_the_gate_comes_first_and_the_commands_before_the_catch_all(
@@ -215,17 +218,7 @@ def test_the_gate_comes_first_and_the_commands_before_the_catch_all(
     assert application.handlers[GATE_GROUP] == [GATE]
     assert isinstance(GATE, TypeHandler)
     main = application.handlers[0]
-    for handlers in (admin.HANDLERS, groups.HANDLERS):
+    for handlers in (quota.HANDLERS, moderation.HANDLERS, operators.HANDLERS, groups.HANDLERS):
         assert all(main.index(h) < main.index(fallback.HANDLERS[0]) for h in handlers)
     assert main[-len(fallback.HANDLERS) :] == fallback.HANDLERS
     assert groups.on_chat_migrated in application.error_handlers
-
-
-def test_every_text_exists_in_both_languages_with_the_same_placeholders() -> None:
-    def fields(template: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-    assert set(texts_admin.EN) == set(texts_admin.ZH)
-    for key, english in texts_admin.EN.items():
-        assert fields(english) == fields(texts_admin.ZH[key]), key
-    assert not set(texts_admin.EN) & set(bot_texts._EN), "keys must not clash when merged"

@@ -116,7 +116,7 @@ async def test_remix_mode_variation_form_is_submitted_through_discord(
     assert submit["data"]["id"] not in (press["nonce"], submit["nonce"])
     field = submit["data"]["components"][0]["components"][0]
     assert field == {"type": 4, "custom_id": "MJ::RemixModal::new_prompt", "value": "a paper boat"}
-    assert variation.caption == "V1 · a paper boat"
+    assert variation.caption == "Variations of picture 1 — a paper boat"
 
 
 async def test_remix_mode_pan_form_is_submitted_through_discord(

@@ -63,10 +63,20 @@ async def test_start_and_help_in_english_and_chinese(
 
     sent = await tg.wait_for("sendMessage", count=2)
     by_chat = {call.params["chat_id"]: call.params["text"] for call in sent}
-    assert "/imagine" in by_chat[11]
+    # In a private chat plain text is the prompt: /start and /help say so.
+    assert "Send me what you want to see" in by_chat[11]
     assert "Midjourney" in by_chat[11]
     assert "使用方法" in by_chat[12]
-    assert "/imagine@mj_test_bot" in by_chat[12]
+    assert "任何不带命令的文字都会被当作提示词" in by_chat[12]
+
+    # In a group the bot keeps to commands, addressed to it.
+    group = tg.group(-13, "Painters")
+    tg.send_text(group, ann, "/start@mj_test_bot")
+    tg.send_text(group, li, "/help@mj_test_bot")
+    sent = await tg.wait_for("sendMessage", lambda c: c.chat_id == group["id"], count=2)
+    start, help_text = (call.params["text"] for call in sent)
+    assert "/imagine@mj_test_bot a red fox" in start
+    assert "/imagine@mj_test_bot &lt;提示词&gt;" in help_text
 
 
 async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
@@ -110,8 +120,8 @@ async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
     assert photo.params["chat_id"] == 21
     assert reply_to(photo) == request["message_id"]
     assert photo.caption == "a red fox --ar 3:2"
-    labels = [button["text"] for row in keyboard(photo) for button in row]
-    assert labels == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
+    labels = [[button["text"] for button in row] for row in keyboard(photo)]
+    assert labels == [["U1", "U2", "U3", "U4"], ["V1", "V2", "V3", "V4"], ["🔄"]]
     for row in keyboard(photo):
         for button in row:
             assert len(button["callback_data"].encode()) <= 64

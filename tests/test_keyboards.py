@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.keyboards import CALLBACK_PREFIX, layout, markup
+from bot.callbacks import ResultButton
+from bot.keyboards import layout, markup
+from bot.texts import texts
 from bridge.simulator import grid_buttons, upscale_buttons
+
+EN = texts("en")
 
 HASH = "7af96d1a-67c7-4d74-b173-8430c98c7631"
 
@@ -16,22 +20,24 @@ def flat(components: list[dict]) -> list[dict]:
 
 
 def test_grid_keyboard_has_u_v_and_reroll() -> None:
-    rows = layout(flat(grid_buttons(HASH)), original_label=None)
+    rows = layout(flat(grid_buttons(HASH)), EN)
     assert [[key.label for key in row] for row in rows] == [
-        ["U1", "U2", "U3", "U4", "🔄"],
+        ["U1", "U2", "U3", "U4"],
         ["V1", "V2", "V3", "V4"],
+        ["🔄"],
     ]
     assert rows[0][1].custom_id == f"MJ::JOB::upsample::2::{HASH}"
-    assert rows[0][4].custom_id == f"MJ::JOB::reroll::0::{HASH}::SOLO"
+    assert rows[0][1].kind == "upscale:2"
+    assert rows[2][0].custom_id == f"MJ::JOB::reroll::0::{HASH}::SOLO"
 
 
 def test_upscale_keyboard_rows_fit_a_phone_and_skip_what_telegram_cannot_drive() -> None:
-    rows = layout(flat(upscale_buttons(HASH)), original_label="📎 Original")
+    rows = layout(flat(upscale_buttons(HASH)), EN, original=True)
     labels = [[key.label for key in row] for row in rows]
     assert labels == [
-        ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
-        ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
-        ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
+        ["⏫ Subtle", "⏫ Creative"],
+        ["🌀 Vary subtle", "🌀 Vary strong"],
+        ["🔭 ×2", "🔭 ×1.5", "🔭 Custom"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
         ["📎 Original"],
     ]
@@ -42,17 +48,17 @@ def test_upscale_keyboard_rows_fit_a_phone_and_skip_what_telegram_cannot_drive()
 def test_unknown_buttons_are_left_out() -> None:
     rows = layout(
         [{"custom_id": "MJ::BOOKMARK::x"}, {"custom_id": None}, {"label": "Web"}],
-        original_label=None,
+        EN,
     )
     assert rows == []
 
 
 def test_markup_pairs_tokens_in_reading_order_within_64_bytes() -> None:
-    rows = layout(flat(grid_buttons(HASH)), original_label=None)
+    rows = layout(flat(grid_buttons(HASH)), EN)
     tokens = [f"tok{n:05d}" for n in range(9)]
     keyboard = markup(rows, tokens).inline_keyboard
     datas = [button.callback_data for row in keyboard for button in row]
-    assert datas == [CALLBACK_PREFIX + token for token in tokens]
+    assert datas == [ResultButton(token).pack() for token in tokens]
     assert all(len(str(data).encode()) <= 64 for data in datas)
 
 
@@ -63,25 +69,25 @@ def _sample_buttons(name: str) -> list[dict]:
 
 
 def test_a_v7_upscale_keyboard_leaves_out_region_animate_bookmark_and_link() -> None:
-    rows = layout(_sample_buttons("58_v7_upscale_image_1"), original_label=None)
+    rows = layout(_sample_buttons("58_v7_upscale_image_1"), EN)
     assert [[key.label for key in row] for row in rows] == [
-        ["🔍 Upscale (Subtle)", "🔍 Upscale (Creative)"],
-        ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
-        ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
+        ["⏫ Subtle", "⏫ Creative"],
+        ["🌀 Vary subtle", "🌀 Vary strong"],
+        ["🔭 ×2", "🔭 ×1.5", "🔭 Custom"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
     ]
 
 
 def test_redo_upscale_buttons_say_redo() -> None:
-    rows = layout(_sample_buttons("59_v7_upscaled_by"), original_label=None)
+    rows = layout(_sample_buttons("59_v7_upscaled_by"), EN)
     assert [key.label for key in rows[0]] == [
-        "🔁 Redo Upscale (Subtle)",
-        "🔁 Redo Upscale (Creative)",
+        "🔁 Redo subtle",
+        "🔁 Redo creative",
     ]
 
 
 def test_a_video_grids_u_buttons_are_never_image_upscales() -> None:
-    rows = layout(_sample_buttons("65_v7_video_result"), original_label=None)
+    rows = layout(_sample_buttons("65_v7_video_result"), EN)
     assert all(not key.label.startswith("U") for row in rows for key in row)
     assert all("video_virtual_upscale" not in (key.custom_id or "") for row in rows for key in row)
 
@@ -92,7 +98,7 @@ def test_a_button_midjourney_adds_later_is_offered_under_its_own_label() -> None
         {"custom_id": f"MJ::Brand::New::{HASH}", "label": "", "emoji": "✨"},
         {"custom_id": f"MJ::JOB::upsample::1::{HASH}", "label": "U1"},
     ]
-    rows = layout(future, original_label=None)
+    rows = layout(future, EN)
     assert [[key.label for key in row] for row in rows] == [["U1"], ["Retexture", "✨"]]
     assert rows[1][0].custom_id == f"MJ::JOB::retexture::1::{HASH}::SOLO"
     assert rows[1][0].action == "mj"

@@ -51,7 +51,7 @@ async def test_custom_zoom_asks_for_a_factor_and_fills_in_midjourneys_form(
     grid = await chat.photo(1)
     chat.press(grid, "U3")
     upscale = await chat.photo(2)
-    chat.press(upscale, "🔎 Custom Zoom")
+    chat.press(upscale, "🔭 Custom")
 
     question = (await tg.wait_for("sendMessage", lambda c: "zoom factor" in c.params["text"]))[0]
     assert "force_reply" in str(question.params["reply_markup"])
@@ -73,7 +73,8 @@ async def test_custom_zoom_asks_for_a_factor_and_fills_in_midjourneys_form(
         "value": "the whole bay at dusk --zoom 1.8",
     }
     assert submit["nonce"] != press["nonce"]
-    assert zoomed.caption.startswith("🔎 Custom Zoom ×1.8")
+    # The caption shows the prompt the zoom used, not the grid's old one.
+    assert zoomed.caption == "Zoomed out ×1.8 — the whole bay at dusk"
     assert reply_to(zoomed) is not None
 
 

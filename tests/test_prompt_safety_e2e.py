@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bot.prompt_guard import reason_text, refusal
 from bot.settings import Settings
+from bot.texts import LANGUAGES, texts
 from bridge.banned_words import BannedWords
 from bridge.prompts import validate
 from bridge.simulator import MidjourneyModel, SimulatorBackend
@@ -175,7 +176,7 @@ async def test_shorten_is_checked_too(chat_with: Callable[..., Any]) -> None:
 # --- the reply texts, without a bot ---------------------------------------------------------
 
 
-def test_every_reason_bridge_prompts_gives_has_a_chinese_text() -> None:
+def test_every_reason_bridge_prompts_gives_is_translated() -> None:
     prompts = [
         "x --ar 0:1",
         "x --v latest",
@@ -190,15 +191,16 @@ def test_every_reason_bridge_prompts_gives_has_a_chinese_text() -> None:
     ]
     for prompt in prompts:
         (problem,) = validate(prompt)
-        assert reason_text("en", problem.reason) == problem.reason
-        assert reason_text("zh", problem.reason) != problem.reason, problem.reason
+        assert reason_text(texts("en"), problem.reason) == problem.reason
+        for lang in LANGUAGES[1:]:
+            assert reason_text(texts(lang), problem.reason) != problem.reason, (lang, problem)
 
 
 def test_refusal_lists_each_problem_once() -> None:
-    reply = refusal("a cat --ar 3:0 --v latest --s x --foo", BannedWords(["nude"]), "en")
+    reply = refusal("a cat --ar 3:0 --v latest --s x --foo", BannedWords(["nude"]), texts("en"))
     assert reply is not None
     assert reply.count("•") == 3
-    assert refusal("a cat --ar 3:2 --v 6.1", BannedWords(["nude"]), "en") is None
+    assert refusal("a cat --ar 3:2 --v 6.1", BannedWords(["nude"]), texts("en")) is None
 
 
 async def test_an_unknown_parameter_goes_to_midjourney_and_its_error_reaches_the_chat(

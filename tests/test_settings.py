@@ -53,7 +53,8 @@ def test_id_lists_parse_from_commas(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_discord_backend_requires_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     clean_env(monkeypatch)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
-    with pytest.raises(SettingsError, match="DISCORD_USER_TOKEN is required"):
+    names = "DISCORD_USER_TOKEN, DISCORD_BOT_TOKEN, DISCORD_GUILD_ID, DISCORD_CHANNEL_ID"
+    with pytest.raises(SettingsError, match=f"^{names} are required when MIDJOURNEY_BACKEND"):
         load_settings(_env_file=None)
 
 
@@ -140,8 +141,10 @@ def test_an_accounts_file_replaces_the_single_account_variables(
     pool.write_text('[{"name": "a", "user_token": "ua", "channel_id": 1, "colour": "red"}]')
     with pytest.raises(SettingsError, match="DISCORD_ACCOUNTS is invalid"):
         load_settings(_env_file=None)
-    pool.write_text('[{"name": "a", "user_token": "u", "channel_id": 1},'
-                    ' {"name": "a", "user_token": "v", "channel_id": 2}]')
+    pool.write_text(
+        '[{"name": "a", "user_token": "u", "channel_id": 1},'
+        ' {"name": "a", "user_token": "v", "channel_id": 2}]'
+    )
     with pytest.raises(SettingsError, match="names an account twice"):
         load_settings(_env_file=None)
     monkeypatch.setenv("DISCORD_ACCOUNTS", str(tmp_path / "missing.toml"))

@@ -17,7 +17,7 @@ from bot.handlers.chat_settings import (
     parse_choice,
 )
 from bot.settings import Settings
-from bot.texts import text
+from bot.texts import LANGUAGES, texts
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.chat_settings import get_chat_settings, migrate_chat_settings, set_chat_setting
 from storage.db import Database
@@ -140,10 +140,10 @@ async def test_tapping_a_choice_again_clears_it_and_reset_clears_all(
     await room.tap(bo, menu, "s:ar:2:3")
     await room.tap(bo, menu, "s:v:7")
     await room.tap(bo, menu, "s:ar:2:3")
-    assert chosen(room.current(menu)) == {"V7", "raw 风格 关"}
+    assert chosen(room.current(menu)) == {"V7", "raw 风格：关"}
     assert await room.imagine(bo, "a lake") == "a lake --v 7"
     await room.tap(bo, menu, "s:reset")
-    assert chosen(room.current(menu)) == {"raw 风格 关"}
+    assert chosen(room.current(menu)) == {"raw 风格：关"}
     assert await room.imagine(bo, "a lake") == "a lake"
 
 
@@ -219,8 +219,8 @@ def test_every_choice_round_trips_through_its_callback_data() -> None:
     assert parse_choice("s:reset") == (None, "reset")
     for bad in ("s:ar:4:3", "s:zz:1", "s:", "s:v:"):
         assert parse_choice(bad) is None
-    assert "Midjourney's own defaults" in menu_text("en", settings, group=False)
-    assert menu_markup("en", settings).inline_keyboard[-1][0].callback_data == "s:reset"
+    assert "Midjourney's own defaults" in menu_text(texts("en"), settings, group=False)
+    assert menu_markup(texts("en"), settings).inline_keyboard[-1][0].callback_data == "s:reset"
 
 
 def test_defaults_of_ignores_values_the_menu_does_not_offer() -> None:
@@ -254,7 +254,7 @@ async def test_settings_follow_a_group_that_becomes_a_supergroup(tmp_path: Any) 
 
 
 def _rows_of(version: str | None) -> list[list[str]]:
-    markup = menu_markup("en", ChatSettings(chat_id=1, version=version))
+    markup = menu_markup(texts("en"), ChatSettings(chat_id=1, version=version))
     return [[key.text.removeprefix("✓ ") for key in row] for row in markup.inline_keyboard]
 
 
@@ -318,11 +318,12 @@ async def test_a_variant_stays_with_its_version(
 
 
 def test_help_speaks_todays_midjourney() -> None:
+    from bot.handlers.start import HELP
     from bridge.versions import VERSIONS
 
-    for lang in ("en", "zh"):
+    for lang in LANGUAGES:
         versions = ", ".join(version.label for version in VERSIONS)
-        body = text(lang, "help", bot="b", user_quota=5, chat_quota="", versions=versions)
+        body = texts(lang)(HELP, how="", quota="", versions=versions)
         assert "--v 8.1" in body
         assert "6.1," not in body.replace(versions, "")
         assert "V8.1, V7, V6.1, niji 7, niji 6" in body

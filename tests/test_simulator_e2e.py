@@ -53,7 +53,7 @@ async def test_imagine_addressed_to_the_bot_in_a_group(
     tg.send_text(group, ann, "/imagine@mj_test_bot a tiny robot")
     photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == -1001
-    assert photo.caption == "a tiny robot"
+    assert photo.caption == "a tiny robot\n👤 for Ann"  # in a group: who asked
 
 
 async def test_progress_edits_are_throttled_per_chat(

@@ -83,7 +83,7 @@ async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
         room,
         ann,
         tg.message(103, upscale.result["message_id"]),
-        button(upscale, "🔎 Custom Zoom")["callback_data"],
+        button(upscale, "🔭 Custom")["callback_data"],
     )
     question = (await tg.wait_for("sendMessage", lambda c: "zoom factor" in c.params["text"]))[0]
     tg.send_text(room, ann, "1.5", reply_to=question.result)

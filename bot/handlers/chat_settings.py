@@ -19,15 +19,15 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.admin import is_admin_id
+from bot.callbacks import SettingChoice
 from bot.services import BotContext
-from bot.texts import language_of, text
+from bot.texts import N_, Texts
 from bridge.prompts import with_defaults
 from bridge.versions import DEFAULT, SPEEDS, VERSIONS, Variant, Version, find, variant
 from storage.chat_settings import get_chat_settings, reset_chat_settings, set_chat_setting
 from storage.db import Database
 from storage.models import ChatSettings
 
-CALLBACK_PREFIX: Final = "s:"
 _RESET: Final = "reset"
 _SELECTED: Final = "✓ "
 # ChatSettings.version holds "<version key>+<variant key>", either part may be empty: "8.1",
@@ -41,9 +41,10 @@ class Row:
 
     key: str  # in callback_data
     field: str  # the ChatSettings column
-    choices: tuple[tuple[str, str], ...]  # label: a literal, or a text key ("settings_...")
+    choices: tuple[tuple[str, str], ...]  # (value, label); labels in _WORDS are translated
 
 
+_SPEED_LABELS: Final = {"fast": N_("⚡ fast"), "relax": N_("🐢 relax"), "turbo": N_("🚀 turbo")}
 _VARIANTS: Final = tuple(dict.fromkeys((v.key, v.label) for ver in VERSIONS for v in ver.variants))
 # Every row with every choice any version offers; the menu shows what the chosen one has.
 ROWS: Final = (
@@ -51,8 +52,16 @@ ROWS: Final = (
     Row("vo", "version", _VARIANTS),
     Row("ar", "aspect", tuple((ratio, ratio) for ratio in ("1:1", "3:2", "2:3", "16:9", "9:16"))),
     Row("s", "stylize", tuple((n, f"s {n}") for n in ("0", "100", "250", "750"))),
-    Row("sp", "speed", tuple((mode, f"settings_{mode}") for mode in SPEEDS)),
-    Row("raw", "raw", (("on", "settings_raw_on"), ("off", "settings_raw_off"))),
+    Row("sp", "speed", tuple((mode, _SPEED_LABELS[mode]) for mode in SPEEDS)),
+    Row("raw", "raw", (("on", "raw style on"), ("off", "raw style off"))),
+)
+# The labels that are words rather than Midjourney's values.
+_WORDS: Final = frozenset(
+    {
+        *_SPEED_LABELS.values(),
+        N_("raw style on"),
+        N_("raw style off"),
+    }
 )
 _BY_KEY: Final[Mapping[str, Row]] = {row.key: row for row in ROWS}
 
@@ -120,44 +129,51 @@ async def apply_chat_defaults(db: Database, chat_id: int, prompt: str) -> str:
     return with_defaults(prompt, defaults) if defaults else prompt
 
 
-def _label(lang: str, label: str) -> str:
-    return text(lang, label) if label.startswith("settings_") else label
+def _label(_: Texts, label: str) -> str:
+    return _(label) if label in _WORDS else label
 
 
-def menu_markup(lang: str, settings: ChatSettings) -> InlineKeyboardMarkup:
+def menu_markup(_: Texts, settings: ChatSettings) -> InlineKeyboardMarkup:
     rows = []
     for row in ROWS:
         chosen = selected(row, settings)
         keys = [
             InlineKeyboardButton(
-                (_SELECTED if value == chosen else "") + _label(lang, label),
-                callback_data=f"{CALLBACK_PREFIX}{row.key}:{value}",
+                (_SELECTED if value == chosen else "") + _label(_, label),
+                callback_data=SettingChoice(row.key, value).pack(),
             )
             for value, label in offered(row, settings)
         ]
         if keys:
             rows.append(keys)
-    reset = text(lang, "settings_reset")
-    rows.append([InlineKeyboardButton(reset, callback_data=f"{CALLBACK_PREFIX}{_RESET}")])
+    reset = SettingChoice(_RESET).pack()
+    rows.append([InlineKeyboardButton(_("♻️ Reset"), callback_data=reset)])
     return InlineKeyboardMarkup(rows)
 
 
-def menu_text(lang: str, settings: ChatSettings, *, group: bool) -> str:
+def menu_text(_: Texts, settings: ChatSettings, *, group: bool) -> str:
     params = defaults_of(settings)
     current = " ".join(f"--{name} {value}".strip() for name, value in params.items())
-    body = text(lang, "settings_menu", current=current or text(lang, "settings_none"))
-    return body + (text(lang, "settings_group_note") if group else "")
+    body = _(
+        "⚙️ Settings for this chat\nThey are added to every /imagine prompt that does not set "
+        "them itself.\n\nNow: {current}\n\nRows: version · HD/SD or draft where the version has "
+        "them · aspect ratio · stylize · speed · raw style. Tap a ✓ choice again to clear it.",
+        current=current or _("Midjourney's own defaults"),
+    )
+    return body + (_("\nOnly the group's admins can change them.") if group else "")
 
 
 def parse_choice(data: str) -> tuple[Row | None, str] | None:
-    """(row, value) for "s:<row>:<value>", (None, "reset") for reset; None if not ours."""
-    if data == f"{CALLBACK_PREFIX}{_RESET}":
-        return None, _RESET
-    key, _, value = data.removeprefix(CALLBACK_PREFIX).partition(":")
-    row = _BY_KEY.get(key)
-    if row is None or all(value != choice for choice, _ in row.choices):
+    """(row, value) for a SettingChoice, (None, "reset") for reset; None if not ours."""
+    choice = SettingChoice.unpack(data)
+    if choice is None:
         return None
-    return row, value
+    if choice.option == _RESET:
+        return None, _RESET
+    row = _BY_KEY.get(choice.option)
+    if row is None or all(choice.value != value for value, _label in row.choices):
+        return None
+    return row, choice.value
 
 
 def _stored(row: Row, value: str | None, settings: ChatSettings) -> str | int | bool | None:
@@ -188,13 +204,12 @@ async def show(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert message is not None
     assert chat is not None
-    user = update.effective_user
-    lang = language_of(user.language_code if user else None)
+    _ = context.texts
     async with context.services.db.transaction() as session:
         settings = await get_chat_settings(session=session, chat_id=chat.id)
     await message.reply_text(
-        menu_text(lang, settings, group=chat.type != "private"),
-        reply_markup=menu_markup(lang, settings),
+        menu_text(_, settings, group=chat.type != "private"),
+        reply_markup=menu_markup(_, settings),
     )
 
 
@@ -202,15 +217,17 @@ async def choose(update: Update, context: BotContext) -> None:
     """Store a tapped choice (tapping the chosen one clears it) and redraw the menu."""
     query = update.callback_query
     assert query is not None
-    lang = language_of(query.from_user.language_code)
+    _ = context.texts
     message = query.message
     choice = parse_choice(query.data or "")
     if message is None or choice is None:
-        await query.answer(text(lang, "settings_unknown"), show_alert=True)
+        await query.answer(
+            _("That choice no longer exists; send /settings again."), show_alert=True
+        )
         return
     chat = message.chat
     if not await is_admin_id(context, chat.id, query.from_user.id):
-        await query.answer(text(lang, "settings_admins_only"), show_alert=True)
+        await query.answer(_("Only this group's admins can change its settings."), show_alert=True)
         return
     row, value = choice
     async with context.services.db.transaction() as session:
@@ -227,18 +244,18 @@ async def choose(update: Update, context: BotContext) -> None:
                 value=_stored(row, new, settings),
                 user_id=query.from_user.id,
             )
-    await query.answer(text(lang, "settings_saved"))
+    await query.answer(_("Saved."))
     # BadRequest: "message is not modified" (a second tap on the same state), or it is gone.
     with contextlib.suppress(BadRequest):
         await context.bot.edit_message_text(
-            menu_text(lang, settings, group=chat.type != "private"),
+            menu_text(_, settings, group=chat.type != "private"),
             chat.id,
             message.message_id,
-            reply_markup=menu_markup(lang, settings),
+            reply_markup=menu_markup(_, settings),
         )
 
 
 HANDLERS = [
     CommandHandler("settings", show, filters=filters.UpdateType.MESSAGE),
-    CallbackQueryHandler(choose, pattern=f"^{CALLBACK_PREFIX}"),
+    CallbackQueryHandler(choose, pattern=SettingChoice.pattern()),
 ]

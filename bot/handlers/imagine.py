@@ -1,87 +1,96 @@
-"""/imagine <prompt> and /shorten <prompt>."""
+"""/imagine <prompt> and /shorten <prompt>; in a private chat plain text is a prompt too."""
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity, Update
-from telegram.ext import CommandHandler
+from telegram import Message, Update
+from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.commands import command_args
 from bot.handlers.chat_settings import apply_chat_defaults
 from bot.prompt_guard import check_prompt
+from bot.refusals import Refusal
 from bot.services import BotContext
-from bot.submission import Refusal, Request, launch_job, reserve_job
-from bot.texts import language_of, text
+from bot.submission import Request, requester, submit
+from bot.texts import N_
 from storage.models import JobKind
 
 # Midjourney reads roughly the first 60 words; a prompt past this is almost surely a paste slip.
 MAX_PROMPT_LENGTH = 2000
+TOO_LONG = N_("That prompt is {length} characters long; please keep it under {limit}.")
+_USAGE = {
+    JobKind.IMAGINE: N_("Tell me what to draw, e.g. /imagine a red fox in the snow --ar 3:2"),
+    JobKind.SHORTEN: N_(
+        "Send /shorten followed by a long prompt: Midjourney suggests shorter versions, and "
+        "you tap one to draw it."
+    ),
+}
 
 
-def prompt_of(text_: str, entities: tuple[MessageEntity, ...]) -> str:
-    """The text after the leading /command (or /command@bot), spacing inside kept."""
-    command = next((e for e in entities if e.type == MessageEntity.BOT_COMMAND), None)
-    start = command.offset + command.length if command and command.offset == 0 else 0
-    return text_[start:].strip()
-
-
-def prompt_refusal(context: BotContext, prompt: str, lang: str) -> str | None:
-    """Why the prompt cannot go to Midjourney (length, banned term, bad parameter), or None.
+def check_prompt_or_refuse(context: BotContext, prompt: str) -> None:
+    """Raise Refusal when the prompt cannot go to Midjourney (length, banned term, parameter).
 
     Checked before any quota is reserved or anything is sent: a banned prompt risks the account.
     """
     if len(prompt) > MAX_PROMPT_LENGTH:
-        return text(lang, "prompt_too_long", length=len(prompt), limit=MAX_PROMPT_LENGTH)
-    return check_prompt(context.services.settings, prompt, lang)
+        raise Refusal(TOO_LONG, length=len(prompt), limit=MAX_PROMPT_LENGTH)
+    problem = check_prompt(context.services.settings, prompt, context.texts)
+    if problem is not None:
+        raise Refusal("{problem}", problem=problem)
 
 
-async def _submit(context: BotContext, message: Message, request: Request) -> None:
-    services = context.services
-    try:
-        job = await reserve_job(services, request)
-    except Refusal as refusal:
-        await message.reply_text(refusal.text(request.language))
-        return
-    await launch_job(services, context.bot, job)
-
-
-async def _prompt_command(
-    update: Update, context: BotContext, kind: JobKind, usage_key: str
-) -> None:
-    message = update.effective_message
-    chat = update.effective_chat
-    assert message is not None
-    assert chat is not None
-    assert message.text is not None
-    user = update.effective_user
-    lang = language_of(user.language_code if user else None)
-    prompt = prompt_of(message.text, message.entities)
+async def submit_prompt(context: BotContext, message: Message, kind: JobKind, prompt: str) -> None:
+    """The checks, the chat's defaults (for /imagine) and the job, replying to `message`."""
     if not prompt:
-        await message.reply_text(text(lang, usage_key))
+        await message.reply_text(context.texts(_USAGE[kind]))
         return
-    if (refusal := prompt_refusal(context, prompt, lang)) is not None:
-        await message.reply_text(refusal)
-        return
+    check_prompt_or_refuse(context, prompt)
+    chat = message.chat
     if kind is JobKind.IMAGINE:
         prompt = await apply_chat_defaults(context.services.db, chat.id, prompt)
+    user = message.from_user
     request = Request(
         chat_id=chat.id,
         chat_is_group=chat.type != "private",
         user_id=user.id if user else None,
-        language=lang,
+        language=context.language,
         kind=kind,
         prompt=prompt,
         reply_to=message.message_id,
+        requested_by=requester(chat, user),
     )
-    await _submit(context, message, request)
+    await submit(context.services, context.bot, request)
 
 
 async def imagine(update: Update, context: BotContext) -> None:
     """Queue a new grid for the prompt, with the chat's default parameters."""
-    await _prompt_command(update, context, JobKind.IMAGINE, "usage_imagine")
+    assert update.effective_message is not None
+    message = update.effective_message
+    await submit_prompt(
+        context, message, JobKind.IMAGINE, command_args(message, context.bot.username)
+    )
 
 
 async def shorten(update: Update, context: BotContext) -> None:
     """Ask Midjourney for shorter versions of the prompt; they come back with buttons."""
-    await _prompt_command(update, context, JobKind.SHORTEN, "usage_shorten")
+    assert update.effective_message is not None
+    message = update.effective_message
+    await submit_prompt(
+        context, message, JobKind.SHORTEN, command_args(message, context.bot.username)
+    )
 
+
+async def plain_prompt(update: Update, context: BotContext) -> None:
+    """Text without a command in a private chat: a prompt, as if sent with /imagine."""
+    message = update.effective_message
+    assert message is not None
+    await submit_prompt(context, message, JobKind.IMAGINE, (message.text or "").strip())
+
+
+# Private chats only: in groups people talk to each other, and the bot keeps to commands and
+# to replies to its own questions (bot.handlers.replies runs before this).
+PLAIN_TEXT = (
+    filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+)
 
 HANDLERS = [CommandHandler("imagine", imagine), CommandHandler("shorten", shorten)]
+PLAIN_HANDLERS = [MessageHandler(PLAIN_TEXT, plain_prompt)]

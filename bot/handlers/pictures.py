@@ -7,90 +7,95 @@ from __future__ import annotations
 
 import re
 
-from telegram import Bot, Message, ReplyParameters, Update
+from telegram import Bot, Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.albums import Album
 from bot.handlers.chat_settings import apply_chat_defaults
-from bot.handlers.imagine import MAX_PROMPT_LENGTH, imagine
+from bot.handlers.imagine import MAX_PROMPT_LENGTH, TOO_LONG, imagine
 from bot.pictures import caption_command, picture_of
 from bot.prompt_guard import check_prompt
+from bot.refusals import Refusal, send_refusal
 from bot.services import BotContext, Services
-from bot.submission import Refusal, Request, launch_job, reserve_job
-from bot.texts import language_of, text
+from bot.submission import Request, requester, submit
+from bot.texts import N_, texts
 from storage.models import JobKind
 
 MAX_PICTURES = 5
 _DIMENSIONS = re.compile(r"^--ar\s+(2:3|1:1|3:2)$")
 _KINDS = {"imagine": JobKind.IMAGINE, "describe": JobKind.DESCRIBE, "blend": JobKind.BLEND}
+NOT_AN_IMAGE = N_("I can only use pictures (JPEG, PNG or WebP).")
 
 
-def _problem(album: Album) -> tuple[str, dict[str, object]] | None:
-    """Why these pictures cannot go with this command, as a text key and its values."""
+def check_album(album: Album) -> None:
+    """Raise Refusal when these pictures cannot go with this command."""
     assert album.command is not None
     command, args = album.command
     count = len(album.pictures)
     if any(picture.too_big for picture in album.pictures):
-        return "picture_too_big", {}
+        raise Refusal(
+            N_("That picture is over Telegram's 20 MB download limit; please send a smaller one.")
+        )
     if command == "imagine":
         if count > MAX_PICTURES:
-            return "too_many_pictures", {"limit": MAX_PICTURES}
+            raise Refusal(N_("Please use at most {limit} pictures."), limit=MAX_PICTURES)
         if not args and count < 2:
-            return "usage_image_prompt", {}
+            raise Refusal(N_("Add what to draw after /imagine, or send 2–5 pictures together."))
         if len(args) > MAX_PROMPT_LENGTH:
-            return "prompt_too_long", {"length": len(args), "limit": MAX_PROMPT_LENGTH}
+            raise Refusal(TOO_LONG, length=len(args), limit=MAX_PROMPT_LENGTH)
     elif command == "describe" and count != 1:
-        return "describe_one", {}
+        raise Refusal(N_("/describe works on one picture at a time."))
     elif command == "blend":
         if not 2 <= count <= MAX_PICTURES:
-            return "blend_count", {}
+            raise Refusal(N_("/blend needs 2 to 5 pictures, sent together as an album."))
         if args and not _DIMENSIONS.match(args):
-            return "blend_dims", {}
-    return None
+            raise Refusal(N_("/blend takes only a shape: --ar 2:3, --ar 1:1 or --ar 3:2."))
 
 
 async def run_album(album: Album, services: Services, bot: Bot) -> None:
-    """Check the pictures, then reserve and launch the job they ask for."""
+    """Check the pictures, then submit the job they ask for; a refusal replies to the first."""
+    _ = texts(album.language)
+    try:
+        await _submit_album(album, services, bot)
+    except Refusal as refusal:
+        await send_refusal(bot, album.chat_id, album.first_message_id, refusal, _)
+
+
+async def _submit_album(album: Album, services: Services, bot: Bot) -> None:
     assert album.command is not None
-    lang = album.language
-    reply = ReplyParameters(album.first_message_id, allow_sending_without_reply=True)
-    problem = _problem(album)
-    if problem is not None:
-        key, values = problem
-        await bot.send_message(album.chat_id, text(lang, key, **values), reply_parameters=reply)
-        return
+    check_album(album)
     command, args = album.command
     if command == "imagine":
         # The same checks and chat defaults as a plain /imagine: the caption is its prompt.
-        if args and (refusal := check_prompt(services.settings, args, lang)) is not None:
-            await bot.send_message(album.chat_id, refusal, reply_parameters=reply)
-            return
+        if args:
+            problem = check_prompt(services.settings, args, texts(album.language))
+            if problem is not None:
+                raise Refusal("{problem}", problem=problem)
         args = await apply_chat_defaults(services.db, album.chat_id, args)
     request = Request(
         chat_id=album.chat_id,
         chat_is_group=album.chat_is_group,
         user_id=album.user_id,
-        language=lang,
+        language=album.language,
         kind=_KINDS[command],
         prompt=args,
         reply_to=album.first_message_id,
         pictures=tuple(album.pictures),
+        requested_by=album.requested_by,
     )
-    try:
-        job = await reserve_job(services, request)
-    except Refusal as refusal:
-        await bot.send_message(album.chat_id, refusal.text(lang), reply_parameters=reply)
-        return
-    await launch_job(services, bot, job, request.pictures)
+    await submit(services, bot, request)
 
 
-def album_of(message: Message, update: Update, command: tuple[str, str] | None) -> Album:
+def album_of(
+    message: Message, update: Update, context: BotContext, command: tuple[str, str] | None
+) -> Album:
     user = update.effective_user
     return Album(
         chat_id=message.chat.id,
         chat_is_group=message.chat.type != "private",
         user_id=user.id if user else None,
-        language=language_of(user.language_code if user else None),
+        language=context.language,
+        requested_by=requester(message.chat, user),
         first_message_id=message.message_id,
         command=command,
     )
@@ -102,11 +107,12 @@ async def on_picture(update: Update, context: BotContext) -> None:
     assert message is not None
     picture = picture_of(message)
     command = caption_command(message.caption, context.bot.username)
-    part = album_of(message, update, command)
+    part = album_of(message, update, context, command)
     if picture is None:  # an image file of a kind Midjourney does not take (GIF, SVG, ...)
         if command is not None or message.chat.type == "private":
-            await message.reply_text(text(part.language, "not_an_image"))
+            await message.reply_text(context.texts(NOT_AN_IMAGE))
         return
+    _ = context.texts
     part.pictures.append(picture)
     part.message_ids.append(message.message_id)
     services, bot = context.services, context.bot
@@ -118,7 +124,12 @@ async def on_picture(update: Update, context: BotContext) -> None:
     if command is not None:
         await run_album(part, services, bot)
     elif message.chat.type == "private":
-        await message.reply_text(text(part.language, "picture_hint"))
+        await message.reply_text(
+            _(
+                "To use this picture, send it with a caption: /imagine <prompt> to draw from it, "
+                "or /describe to get prompts for it."
+            )
+        )
 
 
 async def on_reply_command(update: Update, context: BotContext) -> None:
@@ -129,7 +140,7 @@ async def on_reply_command(update: Update, context: BotContext) -> None:
     command = caption_command(message.text, context.bot.username)
     assert command is not None
     assert target is not None
-    album = album_of(message, update, command)
+    album = album_of(message, update, context, command)
     known = context.services.albums.recent(message.chat.id, target.message_id)
     if known is not None:
         album.pictures.extend(known.pictures)
@@ -145,21 +156,23 @@ async def not_an_image(update: Update, context: BotContext) -> None:
     """A file that is not a picture, sent to the bot in private."""
     message = update.effective_message
     assert message is not None
-    user = update.effective_user
-    await message.reply_text(
-        text(language_of(user.language_code if user else None), "not_an_image")
-    )
+    await message.reply_text(context.texts(NOT_AN_IMAGE))
 
 
 async def usage(update: Update, context: BotContext) -> None:
     """/describe or /blend without a picture to work on."""
     message = update.effective_message
     assert message is not None
-    user = update.effective_user
-    lang = language_of(user.language_code if user else None)
+    _ = context.texts
     command = caption_command(message.text, context.bot.username)
-    key = "usage_blend" if command and command[0] == "blend" else "usage_describe"
-    await message.reply_text(text(lang, key))
+    if command and command[0] == "blend":
+        body = _(
+            "Send 2–5 pictures as an album with the caption /blend (optionally --ar 2:3, 1:1 or "
+            "3:2)."
+        )
+    else:
+        body = _("Send a picture with the caption /describe, or reply /describe to a picture.")
+    await message.reply_text(body)
 
 
 _PICTURE = filters.PHOTO | filters.Document.IMAGE

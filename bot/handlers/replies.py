@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import MessageHandler, filters
 
+from bot.handlers.imagine import plain_prompt
 from bot.services import BotContext
-from bot.submission import Refusal, Request, launch_job, reserve_job
-from bot.texts import language_of, text
+from bot.submission import Request, requester, submit
 from storage.buttons import answered, close_question
 from storage.jobs import get_job
 from storage.models import JobKind
@@ -42,12 +42,17 @@ async def on_reply(update: Update, context: BotContext) -> None:
         )
         parent = await get_job(session=session, job_id=pending.job_id) if pending else None
     if pending is None or parent is None:
-        return  # a reply to some other message of the bot's: nothing was asked
+        # Not an answer to a question: in a private chat text is still a prompt.
+        if message.chat.type == Chat.PRIVATE:
+            await plain_prompt(update, context)
+        return
     user = update.effective_user
-    lang = language_of(user.language_code if user else None)
+    _ = context.texts
     parsed = zoom_answer(message.text or "")
     if parsed is None:
-        await message.reply_text(text(lang, "zoom_invalid"))  # the question stays open
+        await message.reply_text(  # the question stays open
+            _("Please reply with a number from 1 to 2 first, e.g. 1.5 or 1.8 a wider view.")
+        )
         return
     async with services.db.transaction() as session:
         await close_question(session=session, pending=pending)
@@ -56,21 +61,17 @@ async def on_reply(update: Update, context: BotContext) -> None:
         chat_id=message.chat.id,
         chat_is_group=message.chat.type != "private",
         user_id=user.id if user else None,
-        language=lang,
+        language=context.language,
         kind=JobKind.ACTION,
         prompt=parent.prompt,
         reply_to=message.message_id,
-        label=f"{pending.label} ×{factor:g}",
+        label=f"custom_zoom:{factor:g}",
         custom_id=pending.custom_id,
         parent=parent,
         modal_text=f"{prompt or parent.prompt} --zoom {factor:g}",
+        requested_by=requester(message.chat, user),
     )
-    try:
-        job = await reserve_job(services, request)
-    except Refusal as refusal:
-        await message.reply_text(refusal.text(lang))
-        return
-    await launch_job(services, context.bot, job)
+    await submit(services, context.bot, request)
 
 
 HANDLERS = [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply)]

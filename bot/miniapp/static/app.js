@@ -241,7 +241,9 @@ async function start() {
     const info = await api("api/job" + query);
     if (!info.ok) { status(null, await failure(info)); return; }
     const job = await info.json();
-    if (job.language && STRINGS[job.language]) { lang = job.language; label(); }
+    // The bot's catalogue names ("zh_Hans", "pt_BR"): this page has strings per language.
+    const short = (job.language || "").split("_")[0];
+    if (STRINGS[short]) { lang = short; label(); }
     $("prompt").value = job.prompt;
     const picture = await api("api/image" + query);
     if (!picture.ok) { status(null, await failure(picture)); return; }
