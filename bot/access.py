@@ -8,7 +8,7 @@ joining) always pass: they keep the database right whatever the chat's access.
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Final, NamedTuple
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -17,6 +17,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler, filters
 from bot.admin import is_operator, sender_id
 from bot.commands import command_of
 from bot.services import BotContext, Services
+from bot.texts import language_of
 from storage.chats import chat_allowed, claim_denied_notice, ensure_chat, get_chat, is_banned
 
 _log = logging.getLogger(__name__)
@@ -40,9 +41,12 @@ async def gate(update: Update, context: BotContext) -> None:
     as_chat = message is not None and message.sender_chat is not None
     operator = not as_chat and is_operator(context, user.id if user else None)
     actor = query.from_user.id if query else sender_id(message) if message else None
-    allowed, banned = await standing(
+    allowed, banned, language = await standing(
         context.services, chat.id, actor, operator=operator, type=chat.type, title=chat.title
     )
+    if language:
+        # Chosen in /settings: it wins over Telegram's language_code for the whole update.
+        context.language = language_of(language)
     if allowed and not banned:
         return
     if not allowed:
@@ -55,6 +59,12 @@ async def gate(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+class Standing(NamedTuple):
+    allowed: bool
+    banned: bool
+    language: str | None  # None: each user's Telegram language
+
+
 async def standing(
     services: Services,
     chat_id: int,
@@ -63,9 +73,9 @@ async def standing(
     operator: bool,
     type: str | None = None,
     title: str | None = None,
-) -> tuple[bool, bool]:
-    """(the chat may use the bot, `actor` is banned there): what the gate and the Mini App
-    both decide a tap by."""
+) -> Standing:
+    """Whether the chat may use the bot and `actor` is banned there (what the gate and the
+    Mini App both decide a tap by), and the chat's language from /settings."""
     async with services.db.transaction() as session:
         row = await get_chat(session=session, chat_id=chat_id)
         if row is None or (title and row.title != title):
@@ -78,7 +88,7 @@ async def standing(
             and actor is not None
             and await is_banned(session=session, chat_id=chat_id, user_id=actor)
         )
-    return allowed, banned
+    return Standing(allowed, banned, row.language)
 
 
 async def _refuse_chat(update: Update, context: BotContext) -> None:

@@ -22,6 +22,7 @@ from bot.handlers import (
     fallback,
     groups,
     imagine,
+    language,
     moderation,
     operators,
     pictures,
@@ -52,6 +53,7 @@ _COMMANDS: Final = (
     ("blend", N_("Blend 2-5 pictures (reply to an album)")),
     ("shorten", N_("Suggest shorter versions of a prompt")),
     ("settings", N_("Version, aspect ratio, speed and language for this chat")),
+    ("language", N_("The language I answer in")),
     ("quota", N_("What is left today")),
     ("help", N_("How to use the bot")),
 )
@@ -111,6 +113,7 @@ def build_application(
             *operators.HANDLERS,
             *groups.HANDLERS,
             *chat_settings.HANDLERS,
+            *language.HANDLERS,
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.texts import N_, Texts
+from bot.texts import N_, Texts, progress_bar
 from storage.models import Job, JobKind
 
 CAPTION_LIMIT: Final = 1024
@@ -214,6 +214,15 @@ def admin_paused_text(_: Texts, account: str, reason: str) -> str:
 
 
 SENDING: Final = N_("⏳ Sending to Midjourney…")
+
+
+def progress_text(_: Texts, percent: int | None) -> str:
+    """The status while Midjourney works: accepted (no percentage yet), then the percentage."""
+    if percent is None:
+        return _("✅ Midjourney accepted the job; it starts in a moment…")
+    return _("🎨 Drawing… {percent}%\n{bar}", percent=percent, bar=progress_bar(percent))
+
+
 HELD: Final = N_(
     "⏸ On hold: Midjourney needs the bot's admin to look at the account. Your job will start "
     "once that is done."

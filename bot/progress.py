@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.captions import progress_text
 from bot.status import StatusMessages
-from bot.texts import progress_bar, texts
+from bot.texts import texts
 from storage.db import Database
 from storage.jobs import get_job
 from storage.models import Job
@@ -90,7 +91,8 @@ class ProgressEditor:
                 else None
             )
         status = self._jobs[job_id]
-        if status is None or percent is None:
+        # None is Midjourney's "accepted, waiting to start": shown once, before any percentage.
+        if status is None or (percent is None and status.percent is not None):
             return
         status.percent = percent
         chat_id = status.chat_id
@@ -154,9 +156,7 @@ class ProgressEditor:
                 self._editing.pop(job_id, None)
 
     async def _show(self, status: _Status) -> None:
-        percent = status.percent or 0
-        _ = texts(status.job.language)
-        body = _("🎨 Drawing… {percent}%\n{bar}", percent=percent, bar=progress_bar(percent))
+        body = progress_text(texts(status.job.language), status.percent)
         try:
             await self._status.edit(status.job, status.message_id, body)
         except RetryAfter:

@@ -151,6 +151,15 @@ async def set_chat_quota(
     return chat
 
 
+async def set_chat_language(*, session: AsyncSession, chat_id: int, language: str | None) -> Chat:
+    """The language the bot speaks in this chat; None: each user's Telegram language."""
+    chat = await ensure_chat(session=session, chat_id=chat_id)
+    chat.language = language
+    session.add(chat)
+    await session.flush()
+    return chat
+
+
 # ---------------------------------------------------------------- members
 
 

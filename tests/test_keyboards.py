@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
+import pytest
+
 from bot.callbacks import ResultButton
-from bot.keyboards import layout, markup
-from bot.texts import texts
+from bot.keyboards import MAX_KEYS_PER_ROW, layout, markup
+from bot.texts import LANGUAGES, texts
 from bridge.simulator import grid_buttons, upscale_buttons
 
 EN = texts("en")
@@ -102,3 +105,50 @@ def test_a_button_midjourney_adds_later_is_offered_under_its_own_label() -> None
     assert [[key.label for key in row] for row in rows] == [["U1"], ["Retexture", "✨"]]
     assert rows[1][0].custom_id == f"MJ::JOB::retexture::1::{HASH}::SOLO"
     assert rows[1][0].action == "mj"
+
+
+# Every kind of button Midjourney attaches, as one message would carry them.
+EVERY_BUTTON = [
+    *(f"MJ::JOB::upsample::{n}::{HASH}" for n in range(1, 5)),
+    f"MJ::JOB::reroll::0::{HASH}::SOLO",
+    *(f"MJ::JOB::variation::{n}::{HASH}" for n in range(1, 5)),
+    f"MJ::JOB::upsample_v7_2x_subtle::1::{HASH}::SOLO",
+    f"MJ::JOB::upsample_v7_2x_creative::1::{HASH}::SOLO",
+    f"MJ::JOB::low_variation::1::{HASH}::SOLO",
+    f"MJ::JOB::high_variation::1::{HASH}::SOLO",
+    f"MJ::Outpaint::50::1::{HASH}::SOLO",
+    f"MJ::Outpaint::75::1::{HASH}::SOLO",
+    f"MJ::CustomZoom::{HASH}",
+    f"MJ::Outpaint::100::1::{HASH}::SOLO",
+    *(f"MJ::JOB::pan_{side}::1::{HASH}::SOLO" for side in ("left", "right", "up", "down")),
+]
+
+
+def width(label: str) -> int:
+    """A label's width in narrow characters: CJK and emoji take two, combining marks none."""
+    total = 0
+    for char in label:
+        if unicodedata.combining(char) or char in "\ufe0f\u200d":
+            continue
+        wide = unicodedata.east_asian_width(char) in "WF" or ord(char) >= 0x1F000
+        total += 2 if wide else 1
+    return total
+
+
+# A 360-px-wide phone fits about 40 narrow characters in a keyboard row, padding included.
+ROW_BUDGET = 40
+KEY_PADDING = 2
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_keyboard_fits_a_narrow_phone_in_every_language(lang: str) -> None:
+    _ = texts(lang)
+    rows = layout([{"custom_id": c} for c in EVERY_BUTTON], _, original=True)
+    assert len([key for row in rows for key in row]) == len(EVERY_BUTTON) + 1
+    for row in rows:
+        labels = [key.label for key in row]
+        assert len(row) <= MAX_KEYS_PER_ROW, labels
+        assert sum(width(label) + KEY_PADDING for label in labels) <= ROW_BUDGET, (lang, labels)
+    # Distinct kinds look distinct: no two rows of actions share their leading emoji.
+    leads = {row[0].label.split()[0] for row in rows[3:6]}
+    assert len(leads) == 3, leads

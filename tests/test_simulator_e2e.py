@@ -132,3 +132,18 @@ async def test_no_secret_reaches_the_logs(
     assert "token in a message: ***" in err  # the filter really ran over this output
     for secret in secrets:
         assert secret not in err
+
+
+async def test_progress_shows_accepted_then_the_percentages_in_order(
+    tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
+) -> None:
+    # Steps slower than the edit interval: every state Midjourney reports has its turn.
+    await start_bot(make_settings(simulator_step_s=0.15, progress_edit_interval_s=0.05))
+    ann = tg.user(64)
+    tg.send_text(tg.private_chat(ann), ann, "a slow sunrise")
+    await tg.wait_for("sendPhoto")
+    shown = [c.params["text"] for c in tg.calls_of("editMessageText") if c.chat_id == ann["id"]]
+    assert shown[0] == "✅ Midjourney accepted the job; it starts in a moment…", shown
+    percents = [int(text.split("… ")[1].split("%")[0]) for text in shown[1:]]
+    assert percents, shown
+    assert percents == sorted(percents), percents

@@ -20,6 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.admin import is_admin_id
 from bot.callbacks import SettingChoice
+from bot.handlers.language import chat_language, settings_button
 from bot.services import BotContext
 from bot.texts import N_, Texts
 from bridge.prompts import with_defaults
@@ -133,7 +134,9 @@ def _label(_: Texts, label: str) -> str:
     return _(label) if label in _WORDS else label
 
 
-def menu_markup(_: Texts, settings: ChatSettings) -> InlineKeyboardMarkup:
+def menu_markup(
+    _: Texts, settings: ChatSettings, language: str | None = None
+) -> InlineKeyboardMarkup:
     rows = []
     for row in ROWS:
         chosen = selected(row, settings)
@@ -146,6 +149,7 @@ def menu_markup(_: Texts, settings: ChatSettings) -> InlineKeyboardMarkup:
         ]
         if keys:
             rows.append(keys)
+    rows.append([settings_button(_, language)])
     reset = SettingChoice(_RESET).pack()
     rows.append([InlineKeyboardButton(_("♻️ Reset"), callback_data=reset)])
     return InlineKeyboardMarkup(rows)
@@ -207,9 +211,10 @@ async def show(update: Update, context: BotContext) -> None:
     _ = context.texts
     async with context.services.db.transaction() as session:
         settings = await get_chat_settings(session=session, chat_id=chat.id)
+    language = await chat_language(context, chat.id)
     await message.reply_text(
         menu_text(_, settings, group=chat.type != "private"),
-        reply_markup=menu_markup(_, settings),
+        reply_markup=menu_markup(_, settings, language),
     )
 
 
@@ -251,7 +256,7 @@ async def choose(update: Update, context: BotContext) -> None:
             menu_text(_, settings, group=chat.type != "private"),
             chat.id,
             message.message_id,
-            reply_markup=menu_markup(_, settings),
+            reply_markup=menu_markup(_, settings, await chat_language(context, chat.id)),
         )
 
 

@@ -81,10 +81,12 @@ class Region:
         if not await self._member(chat_id, user.user_id):
             raise Denied("foreign")
         operator = user.user_id in services.settings.admin_user_ids
-        allowed, banned = await standing(services, chat_id, user.user_id, operator=operator)
+        allowed, banned, language = await standing(
+            services, chat_id, user.user_id, operator=operator
+        )
         if not allowed or banned:
             raise Denied("foreign")
-        return Opened(button, parent, user, language_of(user.language_code))
+        return Opened(button, parent, user, language_of(language or user.language_code))
 
     async def _member(self, chat_id: int, user_id: int) -> bool:
         if chat_id > 0:  # a private chat's id is its user's id
