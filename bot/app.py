@@ -48,10 +48,9 @@ _log = logging.getLogger(__name__)
 
 # The menu Telegram shows under "/", in each language (set_my_commands per language_code).
 _COMMANDS: Final = (
-    ("imagine", N_("Draw a picture from a prompt")),
+    *imagine.MENU,
     ("describe", N_("Suggest prompts for a picture (reply to it)")),
     ("blend", N_("Blend 2-5 pictures (reply to an album)")),
-    ("shorten", N_("Suggest shorter versions of a prompt")),
     ("settings", N_("Version, aspect ratio, speed and language for this chat")),
     ("language", N_("The language I answer in")),
     ("quota", N_("What is left today")),

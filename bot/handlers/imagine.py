@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final
+
 from telegram import Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.commands import command_args
+from bot.commands import parse_command
 from bot.handlers.chat_settings import apply_chat_defaults
 from bot.prompt_guard import check_prompt
 from bot.refusals import Refusal
@@ -17,13 +20,35 @@ from storage.models import JobKind
 # Midjourney reads roughly the first 60 words; a prompt past this is almost surely a paste slip.
 MAX_PROMPT_LENGTH = 2000
 TOO_LONG = N_("That prompt is {length} characters long; please keep it under {limit}.")
-_USAGE = {
-    JobKind.IMAGINE: N_("Tell me what to draw, e.g. /imagine a red fox in the snow --ar 3:2"),
-    JobKind.SHORTEN: N_(
-        "Send /shorten followed by a long prompt: Midjourney suggests shorter versions, and "
-        "you tap one to draw it."
+
+
+@dataclass(frozen=True, slots=True)
+class PromptCommand:
+    """A Midjourney slash command that takes a prompt: its job kind, usage and menu line."""
+
+    kind: JobKind
+    usage: str  # N_-marked: the reply to the command without a prompt
+    menu: str  # N_-marked: its line in Telegram's command menu
+
+
+# A new prompt command of Midjourney's is one line here (plus its JobKind, whose value is the
+# slash command's name, and what the bridge makes of its result).
+PROMPT_COMMANDS: Final = {
+    "imagine": PromptCommand(
+        JobKind.IMAGINE,
+        N_("Tell me what to draw, e.g. /imagine a red fox in the snow --ar 3:2"),
+        N_("Draw a picture from a prompt"),
+    ),
+    "shorten": PromptCommand(
+        JobKind.SHORTEN,
+        N_(
+            "Send /shorten followed by a long prompt: Midjourney suggests shorter versions, "
+            "and you tap one to draw it."
+        ),
+        N_("Suggest shorter versions of a prompt"),
     ),
 }
+_USAGE: Final = {command.kind: command.usage for command in PROMPT_COMMANDS.values()}
 
 
 def check_prompt_or_refuse(context: BotContext, prompt: str) -> None:
@@ -61,22 +86,19 @@ async def submit_prompt(context: BotContext, message: Message, kind: JobKind, pr
     await submit(context.services, context.bot, request)
 
 
+async def prompt_command(update: Update, context: BotContext) -> None:
+    """/imagine, /shorten...: the prompt after the command goes to Midjourney's command."""
+    message = update.effective_message
+    assert message is not None
+    parsed = parse_command(message.text, context.bot.username)
+    assert parsed is not None  # CommandHandler matched it
+    name, prompt = parsed
+    await submit_prompt(context, message, PROMPT_COMMANDS[name].kind, prompt)
+
+
 async def imagine(update: Update, context: BotContext) -> None:
     """Queue a new grid for the prompt, with the chat's default parameters."""
-    assert update.effective_message is not None
-    message = update.effective_message
-    await submit_prompt(
-        context, message, JobKind.IMAGINE, command_args(message, context.bot.username)
-    )
-
-
-async def shorten(update: Update, context: BotContext) -> None:
-    """Ask Midjourney for shorter versions of the prompt; they come back with buttons."""
-    assert update.effective_message is not None
-    message = update.effective_message
-    await submit_prompt(
-        context, message, JobKind.SHORTEN, command_args(message, context.bot.username)
-    )
+    await prompt_command(update, context)
 
 
 async def plain_prompt(update: Update, context: BotContext) -> None:
@@ -92,5 +114,6 @@ PLAIN_TEXT = (
     filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
 )
 
-HANDLERS = [CommandHandler("imagine", imagine), CommandHandler("shorten", shorten)]
+HANDLERS = [CommandHandler(list(PROMPT_COMMANDS), prompt_command)]
+MENU: Final = [(name, command.menu) for name, command in PROMPT_COMMANDS.items()]
 PLAIN_HANDLERS = [MessageHandler(PLAIN_TEXT, plain_prompt)]
