@@ -45,6 +45,17 @@ async def test_account_trouble_pauses_the_queue_until_an_admin_resumes(
     await tg.wait_for("sendMessage", lambda c: "on hold until then" in c.params["text"])
     assert len(discord_fake.interactions) == 1
 
+    # An operator's /mjinfo is refused the same way, as a reply, not as "something went wrong".
+    info = tg.send_text(admin_chat, admin, "/mjinfo")
+    [held] = await tg.wait_for(
+        "sendMessage", lambda c: c.chat_id == ADMIN and "on hold until then" in c.params["text"]
+    )
+    assert held.params["reply_parameters"]["message_id"] == info["message_id"]
+    assert not [
+        c for c in tg.calls_of("sendMessage") if "Something went wrong" in c.params["text"]
+    ]
+    assert len(discord_fake.interactions) == 1
+
     # Only admins may resume.
     tg.send_text(tg.private_chat(ann), ann, "/resume")
     await tg.wait_for("sendMessage", lambda c: "only the bot's operators" in c.params["text"])
