@@ -64,7 +64,10 @@ async def test_a_chat_chooses_its_language_in_settings_and_can_go_back_to_automa
     tg.send_text(chat, ann, "/quota")
     await tg.wait_for("sendMessage", lambda c: "trabajos" in c.params["text"])
     tg.send_text(chat, ann, "a lighthouse")  # a plain-text prompt, answered in Spanish too
-    await tg.wait_for("sendMessage", lambda c: c.params["text"] == "⏳ Enviando a Midjourney…")
+    await tg.wait_for(
+        ("sendPhoto", "sendMessage"),
+        lambda c: (c.caption or c.params.get("text")) == "⏳ Enviando a Midjourney…",
+    )
 
     picker = tg.message(chat["id"], menu.result["message_id"])
     assert picker is not None
