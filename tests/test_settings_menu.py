@@ -98,8 +98,8 @@ async def test_a_choice_is_marked_and_added_to_prompts_that_do_not_set_it(
     ann = tg.user(301)
     room = Room(tg, model, tg.private_chat(ann))
     menu = await room.menu(ann)
-    assert chosen(menu) == {"raw style off"}
-    assert "Midjourney's own defaults" in menu["text"]
+    assert chosen(menu) == set()
+    assert "Now: Midjourney's own defaults" in menu["text"]
     assert all(
         len(key["callback_data"].encode()) <= 64
         for row in menu["reply_markup"]["inline_keyboard"]
@@ -108,8 +108,8 @@ async def test_a_choice_is_marked_and_added_to_prompts_that_do_not_set_it(
 
     answer = await room.tap(ann, menu, "s:ar:16:9")
     assert answer.params["text"] == "Saved."
-    assert chosen(room.current(menu)) == {"16:9", "raw style off"}
-    assert "--ar 16:9" in room.current(menu)["text"]
+    assert chosen(room.current(menu)) == {"16:9"}
+    assert "Now: 16:9\n" in room.current(menu)["text"]  # in words, not --parameters
 
     assert await room.imagine(ann, "a red fox") == "a red fox --ar 16:9"
     # The prompt's own value wins, under any alias.
@@ -119,7 +119,8 @@ async def test_a_choice_is_marked_and_added_to_prompts_that_do_not_set_it(
     await room.tap(ann, menu, "s:raw:on")
     await room.tap(ann, menu, "s:s:250")
     await room.tap(ann, menu, "s:sp:relax")
-    assert chosen(room.current(menu)) == {"16:9", "niji 6", "raw style on", "s 250", "🐢 relax"}
+    assert chosen(room.current(menu)) == {"16:9", "niji 6", "Raw style", "🎨 250", "🐢 relax"}
+    assert "Now: niji 6 · 16:9 · stylize 250 · relax · raw style\n" in room.current(menu)["text"]
     assert await room.imagine(ann, "a cat") == (
         "a cat --niji 6 --ar 16:9 --stylize 250 --relax --style raw"
     )
@@ -127,6 +128,10 @@ async def test_a_choice_is_marked_and_added_to_prompts_that_do_not_set_it(
     assert await room.imagine(ann, "a cat --v 7 --fast") == (
         "a cat --v 7 --fast --ar 16:9 --stylize 250 --style raw"
     )
+    # Raw style is one toggle: a second tap turns it off.
+    await room.tap(ann, menu, "s:raw:on")
+    assert "Raw style" not in chosen(room.current(menu))
+    assert await room.imagine(ann, "a cat") == "a cat --niji 6 --ar 16:9 --stylize 250 --relax"
 
 
 async def test_tapping_a_choice_again_clears_it_and_reset_clears_all(
@@ -140,10 +145,10 @@ async def test_tapping_a_choice_again_clears_it_and_reset_clears_all(
     await room.tap(bo, menu, "s:ar:2:3")
     await room.tap(bo, menu, "s:v:7")
     await room.tap(bo, menu, "s:ar:2:3")
-    assert chosen(room.current(menu)) == {"V7", "raw 风格：关"}
+    assert chosen(room.current(menu)) == {"V7"}
     assert await room.imagine(bo, "a lake") == "a lake --v 7"
     await room.tap(bo, menu, "s:reset")
-    assert chosen(room.current(menu)) == {"raw 风格：关"}
+    assert chosen(room.current(menu)) == set()
     assert await room.imagine(bo, "a lake") == "a lake"
 
 
@@ -174,10 +179,10 @@ async def test_in_a_group_only_admins_change_the_settings_and_they_stay_in_that_
     refused = await room.tap(member, menu, "s:ar:9:16")
     assert refused.params["show_alert"]
     assert "admins" in refused.params["text"]
-    assert chosen(room.current(menu)) == {"raw style off"}
+    assert chosen(room.current(menu)) == set()
 
     await room.tap(admin, menu, "s:ar:9:16")
-    assert chosen(room.current(menu)) == {"9:16", "raw style off"}
+    assert chosen(room.current(menu)) == {"9:16"}
     assert await room.imagine(member, "a tall tower") == "a tall tower --ar 9:16"
 
     # The member's private chat keeps its own (empty) settings.
@@ -261,16 +266,16 @@ def _rows_of(version: str | None) -> list[list[str]]:
 def test_the_menu_offers_todays_versions_with_only_the_options_each_has() -> None:
     versions = ["V8.1", "V7", "V6.1", "niji 7", "niji 6"]
     fast_relax, all_speeds = ["⚡ fast", "🐢 relax"], ["⚡ fast", "🐢 relax", "🚀 turbo"]
-    raw = ["raw style on", "raw style off"]
+    raw = ["Raw style"]  # one toggle
     # Nothing chosen: Midjourney's default, V8.1, with HD/SD and no Turbo.
     default = _rows_of(None)
-    assert default[0] == versions
-    assert default[1] == ["HD", "SD"]
+    assert default[0] + default[1] == versions  # five keys: 3 + 2, a phone's width
+    assert default[2] == ["HD", "SD"]
     assert fast_relax in default
     assert all_speeds not in default
     assert raw in default
     v7 = _rows_of("7")
-    assert v7[1] == ["draft"]
+    assert v7[2] == ["draft"]
     assert all_speeds in v7
     assert ["HD", "SD"] not in v7
     v61 = _rows_of("6.1")
@@ -280,7 +285,8 @@ def test_the_menu_offers_todays_versions_with_only_the_options_each_has() -> Non
     niji7 = _rows_of("niji7")
     assert raw not in niji7
     assert ["HD", "SD"] not in niji7
-    assert ["s 0", "s 100", "s 250", "s 750"] in niji7
+    assert ["🎨 0", "🎨 100", "🎨 250", "🎨 750"] in niji7
+    assert all(len(row) <= 4 for rows in (default, v7, v61, niji7) for row in rows)
 
 
 def test_defaults_follow_the_versions_options() -> None:
@@ -302,14 +308,14 @@ async def test_a_variant_stays_with_its_version(
     room = Room(tg, model, tg.private_chat(ann))
     menu = await room.menu(ann)
     await room.tap(ann, menu, "s:vo:hd")
-    assert chosen(room.current(menu)) == {"HD", "raw style off"}
+    assert chosen(room.current(menu)) == {"HD"}
     assert await room.imagine(ann, "a paper boat") == "a paper boat --hd"
     await room.tap(ann, menu, "s:v:8.1")
     assert await room.imagine(ann, "a paper boat") == "a paper boat --v 8.1 --hd"
     await room.tap(ann, menu, "s:vo:sd")  # one or the other
     assert await room.imagine(ann, "a paper boat") == "a paper boat --v 8.1 --sd"
     await room.tap(ann, menu, "s:v:7")  # V7 has no SD: it goes
-    assert chosen(room.current(menu)) == {"V7", "raw style off"}
+    assert chosen(room.current(menu)) == {"V7"}
     await room.tap(ann, menu, "s:vo:draft")
     await room.tap(ann, menu, "s:sp:turbo")
     assert await room.imagine(ann, "a paper boat") == "a paper boat --v 7 --draft --turbo"

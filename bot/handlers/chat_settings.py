@@ -21,6 +21,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.admin import is_admin_id
 from bot.callbacks import SettingChoice
 from bot.handlers.language import chat_language, settings_button
+from bot.keyboards import MAX_KEYS_PER_ROW
 from bot.services import BotContext
 from bot.texts import N_, Texts
 from bridge.prompts import with_defaults
@@ -52,18 +53,14 @@ ROWS: Final = (
     Row("v", "version", tuple((version.key, version.label) for version in VERSIONS)),
     Row("vo", "version", _VARIANTS),
     Row("ar", "aspect", tuple((ratio, ratio) for ratio in ("1:1", "3:2", "2:3", "16:9", "9:16"))),
-    Row("s", "stylize", tuple((n, f"s {n}") for n in ("0", "100", "250", "750"))),
+    Row("s", "stylize", tuple((n, f"🎨 {n}") for n in ("0", "100", "250", "750"))),
     Row("sp", "speed", tuple((mode, _SPEED_LABELS[mode]) for mode in SPEEDS)),
-    Row("raw", "raw", (("on", "raw style on"), ("off", "raw style off"))),
+    # One toggle: tapping it turns raw style on, tapping it again (✓) turns it off.
+    Row("raw", "raw", (("on", N_("Raw style")),)),
 )
 # The labels that are words rather than Midjourney's values.
-_WORDS: Final = frozenset(
-    {
-        *_SPEED_LABELS.values(),
-        N_("raw style on"),
-        N_("raw style off"),
-    }
-)
+_WORDS: Final = frozenset({*_SPEED_LABELS.values(), N_("Raw style")})
+_SPEED_WORDS: Final = {"fast": N_("fast"), "relax": N_("relax"), "turbo": N_("turbo")}
 _BY_KEY: Final[Mapping[str, Row]] = {row.key: row for row in ROWS}
 
 
@@ -94,7 +91,7 @@ def selected(row: Row, settings: ChatSettings) -> str | None:
         return None if found is None else found.key
     stored = getattr(settings, row.field)
     if row.field == "raw":
-        value: str | None = "on" if stored else "off"
+        value: str | None = "on" if stored else None
     else:
         value = None if stored is None else str(stored)
     # A value not offered (the menu changed, or not on this version) counts as unset.
@@ -134,6 +131,13 @@ def _label(_: Texts, label: str) -> str:
     return _(label) if label in _WORDS else label
 
 
+def _balanced(keys: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """Keys in rows of at most MAX_KEYS_PER_ROW, as even as can be (5 keys: 3 + 2)."""
+    count = -(-len(keys) // MAX_KEYS_PER_ROW)
+    size = -(-len(keys) // count) if keys else 0
+    return [keys[i : i + size] for i in range(0, len(keys), size)] if keys else []
+
+
 def menu_markup(
     _: Texts, settings: ChatSettings, language: str | None = None
 ) -> InlineKeyboardMarkup:
@@ -147,22 +151,36 @@ def menu_markup(
             )
             for value, label in offered(row, settings)
         ]
-        if keys:
-            rows.append(keys)
+        rows.extend(_balanced(keys))
     rows.append([settings_button(_, language)])
     reset = SettingChoice(_RESET).pack()
     rows.append([InlineKeyboardButton(_("♻️ Reset"), callback_data=reset)])
     return InlineKeyboardMarkup(rows)
 
 
+def summary(_: Texts, settings: ChatSettings) -> str:
+    """The chat's choices on one line, Midjourney's own words where it has them."""
+    version, chosen_variant = _model(settings)
+    chosen = {row.key: selected(row, settings) for row in ROWS}
+    parts = [
+        version.label if version else None,
+        chosen_variant.label if chosen_variant else None,
+        chosen["ar"],
+        f"stylize {chosen['s']}" if chosen["s"] is not None else None,
+        _(_SPEED_WORDS[chosen["sp"]]) if chosen["sp"] in _SPEED_WORDS else None,
+        _("raw style") if chosen["raw"] == "on" else None,
+    ]
+    shown = [part for part in parts if part]
+    return " · ".join(shown) if shown else _("Midjourney's own defaults")
+
+
 def menu_text(_: Texts, settings: ChatSettings, *, group: bool) -> str:
-    params = defaults_of(settings)
-    current = " ".join(f"--{name} {value}".strip() for name, value in params.items())
     body = _(
-        "⚙️ Settings for this chat\nThey are added to every /imagine prompt that does not set "
-        "them itself.\n\nNow: {current}\n\nRows: version · HD/SD or draft where the version has "
-        "them · aspect ratio · stylize · speed · raw style. Tap a ✓ choice again to clear it.",
-        current=current or _("Midjourney's own defaults"),
+        "⚙️ Settings for this chat, added to every prompt that does not set them itself.\n\n"
+        "Now: {summary}\n\n"
+        "Rows: version (with HD/SD or draft where it has them) · shape · 🎨 stylize, how "
+        "strongly Midjourney's own style shows · speed · raw style. Tap a ✓ again to clear it.",
+        summary=summary(_, settings),
     )
     return body + (_("\nOnly the group's admins can change them.") if group else "")
 
