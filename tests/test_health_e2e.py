@@ -79,7 +79,10 @@ async def test_health_follows_telegram_going_away_and_coming_back(
         assert body["telegram"]["ok"]
         assert body["database"]["ok"]
         assert body["accounts"]["main"] == {
-            "ok": True, "sessions": {}, "in_flight": 0, "paused": None
+            "ok": True,
+            "sessions": {},
+            "in_flight": 0,
+            "paused": None,
         }
 
         await cable.unplug()  # the long poll in flight is cut, the next ones are refused
@@ -168,7 +171,9 @@ async def test_metrics_count_a_jobs_outcome_once(
 
     await until(counted)
     tg.send_text(chat, ann, "/imagine a second lighthouse")  # over the quota of 1
-    await tg.wait_for("sendMessage", lambda c: "quota" in c.params.get("text", "").lower())
+    await tg.wait_for(
+        "sendMessage", lambda c: "used your 1 job for today" in c.params.get("text", "")
+    )
     after = await samples(port)
     assert after[succeeded] - before.get(succeeded, 0) == 1
     assert after[latency] - before.get(latency, 0) == 1
