@@ -34,6 +34,7 @@ from bot.health import Health
 from bot.miniapp.links import MiniAppLinks
 from bot.miniapp.region import Region
 from bot.miniapp.server import MiniAppServer, build_app
+from bot.polling import HoldingApplication, HoldingBot
 from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
@@ -76,26 +77,29 @@ def build_application(
     """The PTB application; `calls` and `updates` learn whether Telegram answers the Bot API
     calls and the long polls (bot/health.py)."""
     root = settings.telegram_api_url
-    application = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
-        .context_types(ContextTypes(context=BotContext))
+    # Confirms an update to Telegram only once it is handled (bot/polling.py).
+    bot = HoldingBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        # PTB's own defaults (256 and 1 connections), observed for 429s and reachability.
+        request=metrics.ObservedRequest(
+            calls or metrics.TelegramLink(), connection_pool_size=256, media_write_timeout=60
+        ),
+        get_updates_request=metrics.ObservedRequest(
+            updates or metrics.TelegramLink(), connection_pool_size=1
+        ),
         # Retries every 429 after its retry_after; paces groups (20 a minute) and private
         # chats (about one message a second).
-        .rate_limiter(ChatPacedRateLimiter(max_retries=5, scale=settings.telegram_chat_rate))
+        rate_limiter=ChatPacedRateLimiter(max_retries=5, scale=settings.telegram_chat_rate),
+    )
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
+        .application_class(HoldingApplication)
+        .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(True)
         .job_queue(None)  # nothing is scheduled through PTB (no APScheduler installed)
-        # PTB's own defaults (256 and 1 connections), observed for 429s and reachability.
-        .request(
-            metrics.ObservedRequest(
-                calls or metrics.TelegramLink(), connection_pool_size=256, media_write_timeout=60
-            )
-        )
-        .get_updates_request(
-            metrics.ObservedRequest(updates or metrics.TelegramLink(), connection_pool_size=1)
-        )
         .build()
     )
     # Updates handed over again are dropped first; the gate then stops updates from chats or

@@ -328,6 +328,7 @@ class FakeTelegram:
         self.updates: list[JSONDict] = []  # every update ever queued, in order
         self._next_update_id = 1
         self.reject_token: str | None = None  # requests with this token get 401
+        self.down = False  # an outage: every API request gets the edge's HTML 502
         self._update_queued = asyncio.Event()  # wakes long polls
         self._calls_changed = asyncio.Condition()  # wakes wait_for
 
@@ -731,6 +732,9 @@ class FakeTelegram:
             # What Telegram answers for a revoked or mistyped token.
             body = {"ok": False, "error_code": 401, "description": "Unauthorized"}
             return web.json_response(body, status=HTTPStatus.UNAUTHORIZED)
+        if self.down:
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>",
+                                content_type="text/html")
         self.token = self.token or request.match_info["token"]
         params, uploads = await _read_request(request)
         call = Call(
