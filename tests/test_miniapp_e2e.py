@@ -317,7 +317,7 @@ async def test_groups_get_the_mini_app_link_and_only_members_may_use_it(
     # Another member opens it: the token comes signed in start_param, as Telegram passes it.
     status, job, _ = await page.call("GET", "api/job", init_data(bob, start_param=token))
     assert status == 200
-    assert job["language"] == "zh"
+    assert job["language"].startswith("zh")  # "zh", or "zh_Hans" with the catalogues
     tg.departed.add((group["id"], bob["id"]))
     status, answer, _ = await page.call("GET", "api/job", init_data(bob, start_param=token))
     assert (status, answer["error"]) == (403, "foreign")
