@@ -62,6 +62,7 @@ async def open_page(
     settings: Callable[..., Settings],
     start_bot: StartBot,
     theme: dict[str, str] | None = None,
+    language: str = "en",
 ) -> tuple[Session, str, Any]:
     """The bot running, an upscale in a private chat, and the URL Telegram would open."""
     port = free_port()
@@ -74,7 +75,8 @@ async def open_page(
     grid = await session.imagine("a lighthouse at dusk")
     _, photo = await session.tap(grid, "U1")
     token = token_of(region_key(photo))
-    fragment = f"tgWebAppData={quote(init_data(session.user))}&tgWebAppVersion=8.0"
+    user = {**session.user, "language_code": language}
+    fragment = f"tgWebAppData={quote(init_data(user))}&tgWebAppVersion=8.0"
     fragment += "&tgWebAppPlatform=android"
     if theme:
         fragment += "&tgWebAppThemeParams=" + quote(json.dumps(theme))
@@ -189,3 +191,30 @@ async def test_a_phone_in_dark_theme_shows_every_control_usable(
     # The picture fills its area: the canvas is at least half the screen's height.
     overlay = next(c for c in placed if c["id"] == "overlay")
     assert overlay["bottom"] - overlay["top"] >= 844 / 2 - 80
+
+
+@pytest.mark.parametrize(
+    ("language", "direction", "submit"),
+    [("ar", "rtl", "إعادة رسم المنطقة"), ("uk", "ltr", "Перемалювати область")],
+)
+async def test_the_page_speaks_the_users_language(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    host: FakeActivityHost,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+    tmp_path: Path,
+    language: str,
+    direction: str,
+    submit: str,
+) -> None:
+    _, url, _ = await open_page(
+        tg, discord_fake, model, host, discord_settings, start_bot, language=language
+    )
+    async with chromium(tmp_path / "profile", width=390, height=844) as page:
+        await ready(page, url)
+        shown = await page.evaluate(
+            "[document.documentElement.dir, document.getElementById('submit').textContent]"
+        )
+    assert shown == [direction, submit]

@@ -1,34 +1,101 @@
 // Vary (Region): paint what Midjourney should redraw. No build step, no dependencies.
 "use strict";
 
-const STRINGS = {
-  en: {
-    brush: "Brush", rect: "Rectangle", eraser: "Eraser", undo: "Undo", clear: "Clear",
-    size: "Size", prompt: "What should be there", submit: "Vary (Region)",
-    loading: "Loading the picture…", sending: "Sending…",
-    sent: "Sent. The result arrives in the chat; you can close this page.",
-    empty: "Paint over the part to redraw first.",
-    unsigned: "Open this page from the button in Telegram.",
-    expired: "This button has expired. Ask for a new upscale.",
-    foreign: "This picture belongs to a chat you cannot act in.",
-    bad_mask: "The mask could not be read. Clear it and try again.",
-    bad_request: "Something went wrong. Try again.",
-    offline: "No connection to the bot. Try again.",
-  },
-  zh: {
-    brush: "画笔", rect: "矩形", eraser: "橡皮擦", undo: "撤销", clear: "清除",
-    size: "大小", prompt: "这里应该是什么", submit: "局部重绘",
-    loading: "正在加载图片…", sending: "正在发送…",
-    sent: "已发送。结果会出现在聊天中，可以关闭此页面。",
-    empty: "请先涂抹需要重绘的区域。",
-    unsigned: "请从 Telegram 中的按钮打开此页面。",
-    expired: "此按钮已失效，请重新放大图片。",
-    foreign: "这张图片属于你无法操作的聊天。",
-    bad_mask: "无法读取蒙版，请清除后重试。",
-    bad_request: "出错了，请重试。",
-    offline: "无法连接到机器人，请重试。",
-  },
+const KEYS = ["brush", "rect", "eraser", "undo", "clear", "size", "prompt", "submit", "loading",
+  "sending", "sent", "empty", "unsigned", "expired", "foreign", "bad_mask", "bad_request", "offline"];
+// The bot's languages (bot/texts.py), each in the order of KEYS.
+const TABLE = {
+  en: ["Brush", "Rectangle", "Eraser", "Undo", "Clear", "Size", "What should be there",
+    "Vary (Region)", "Loading the picture…", "Sending…",
+    "Sent. The result arrives in the chat; you can close this page.",
+    "Paint over the part to redraw first.", "Open this page from the button in Telegram.",
+    "This button has expired. Ask for a new upscale.",
+    "This picture belongs to a chat you cannot act in.",
+    "The mask could not be read. Clear it and try again.", "Something went wrong. Try again.",
+    "No connection to the bot. Try again."],
+  zh_Hans: ["画笔", "矩形", "橡皮擦", "撤销", "清除", "大小", "这里应该是什么", "局部重绘",
+    "正在加载图片…", "正在发送…", "已发送。结果会出现在聊天中，可以关闭此页面。",
+    "请先涂抹需要重绘的区域。", "请从 Telegram 中的按钮打开此页面。", "此按钮已失效，请重新放大图片。",
+    "这张图片属于你无法操作的聊天。", "无法读取蒙版，请清除后重试。", "出错了，请重试。",
+    "无法连接到机器人，请重试。"],
+  ru: ["Кисть", "Прямоугольник", "Ластик", "Отменить", "Очистить", "Размер",
+    "Что должно быть здесь", "Перерисовать область", "Загружаю картинку…", "Отправляю…",
+    "Отправлено. Результат придёт в чат, эту страницу можно закрыть.",
+    "Сначала закрасьте часть, которую нужно перерисовать.",
+    "Откройте эту страницу кнопкой в Telegram.",
+    "Срок действия кнопки истёк. Сделайте апскейл заново.",
+    "Эта картинка из чата, в котором вам нельзя действовать.",
+    "Не удалось прочитать маску. Очистите её и попробуйте ещё раз.",
+    "Что-то пошло не так. Попробуйте ещё раз.", "Нет связи с ботом. Попробуйте ещё раз."],
+  es: ["Pincel", "Rectángulo", "Borrador", "Deshacer", "Borrar todo", "Tamaño",
+    "Qué debería haber aquí", "Redibujar zona", "Cargando la imagen…", "Enviando…",
+    "Enviado. El resultado llegará al chat; puedes cerrar esta página.",
+    "Primero pinta la parte que quieres redibujar.",
+    "Abre esta página desde el botón en Telegram.",
+    "Este botón ha caducado. Vuelve a ampliar la imagen.",
+    "Esta imagen pertenece a un chat en el que no puedes actuar.",
+    "No se pudo leer la máscara. Bórrala e inténtalo de nuevo.",
+    "Algo salió mal. Inténtalo de nuevo.", "Sin conexión con el bot. Inténtalo de nuevo."],
+  pt_BR: ["Pincel", "Retângulo", "Borracha", "Desfazer", "Limpar", "Tamanho",
+    "O que deve aparecer aqui", "Redesenhar área", "Carregando a imagem…", "Enviando…",
+    "Enviado. O resultado chegará no chat; você pode fechar esta página.",
+    "Primeiro pinte a parte que deve ser redesenhada.", "Abra esta página pelo botão no Telegram.",
+    "Este botão expirou. Amplie a imagem de novo.",
+    "Esta imagem é de um chat em que você não pode agir.",
+    "Não foi possível ler a máscara. Limpe e tente de novo.", "Algo deu errado. Tente de novo.",
+    "Sem conexão com o bot. Tente de novo."],
+  fa: ["قلم‌مو", "مستطیل", "پاک‌کن", "واگرد", "پاک کردن همه", "اندازه", "اینجا چه باید باشد",
+    "بازطراحی ناحیه", "در حال بارگیری تصویر…", "در حال ارسال…",
+    "ارسال شد. نتیجه در گفتگو می‌آید؛ می‌توانید این صفحه را ببندید.",
+    "اول روی بخشی که باید دوباره کشیده شود رنگ بزنید.",
+    "این صفحه را از دکمهٔ آن در تلگرام باز کنید.",
+    "این دکمه منقضی شده است. دوباره تصویر را بزرگ کنید.",
+    "این تصویر متعلق به گفتگویی است که اجازهٔ کار در آن را ندارید.",
+    "ماسک خوانده نشد. آن را پاک کنید و دوباره امتحان کنید.", "مشکلی پیش آمد. دوباره امتحان کنید.",
+    "ارتباط با ربات برقرار نیست. دوباره امتحان کنید."],
+  tr: ["Fırça", "Dikdörtgen", "Silgi", "Geri al", "Temizle", "Boyut", "Burada ne olmalı",
+    "Bölgeyi yeniden çiz", "Resim yükleniyor…", "Gönderiliyor…",
+    "Gönderildi. Sonuç sohbete gelecek; bu sayfayı kapatabilirsiniz.",
+    "Önce yeniden çizilecek bölümü boyayın.", "Bu sayfayı Telegram'daki düğmeden açın.",
+    "Bu düğmenin süresi doldu. Resmi yeniden büyütün.",
+    "Bu resim, işlem yapamadığınız bir sohbete ait.", "Maske okunamadı. Temizleyip yeniden deneyin.",
+    "Bir şeyler ters gitti. Yeniden deneyin.", "Botla bağlantı yok. Yeniden deneyin."],
+  uk: ["Пензель", "Прямокутник", "Гумка", "Скасувати", "Очистити", "Розмір", "Що має бути тут",
+    "Перемалювати область", "Завантажую зображення…", "Надсилаю…",
+    "Надіслано. Результат прийде в чат, цю сторінку можна закрити.",
+    "Спершу замалюйте частину, яку треба перемалювати.",
+    "Відкрийте цю сторінку кнопкою в Telegram.",
+    "Термін дії кнопки минув. Зробіть апскейл ще раз.",
+    "Це зображення з чату, у якому вам не можна діяти.",
+    "Не вдалося прочитати маску. Очистіть її та спробуйте ще раз.",
+    "Щось пішло не так. Спробуйте ще раз.", "Немає зв'язку з ботом. Спробуйте ще раз."],
+  id: ["Kuas", "Persegi", "Penghapus", "Urungkan", "Bersihkan", "Ukuran",
+    "Apa yang seharusnya ada di sini", "Gambar ulang area", "Memuat gambar…", "Mengirim…",
+    "Terkirim. Hasilnya akan muncul di chat; halaman ini boleh ditutup.",
+    "Warnai dulu bagian yang ingin digambar ulang.", "Buka halaman ini dari tombolnya di Telegram.",
+    "Tombol ini sudah kedaluwarsa. Perbesar gambarnya lagi.",
+    "Gambar ini milik chat yang tidak bisa Anda gunakan.",
+    "Masker tidak terbaca. Bersihkan lalu coba lagi.", "Terjadi kesalahan. Coba lagi.",
+    "Tidak ada koneksi ke bot. Coba lagi."],
+  ar: ["فرشاة", "مستطيل", "ممحاة", "تراجع", "مسح الكل", "الحجم", "ما الذي يجب أن يكون هنا",
+    "إعادة رسم المنطقة", "جارٍ تحميل الصورة…", "جارٍ الإرسال…",
+    "تم الإرسال. ستصل النتيجة إلى المحادثة؛ يمكنك إغلاق هذه الصفحة.",
+    "لوّن أولاً الجزء الذي تريد إعادة رسمه.", "افتح هذه الصفحة من الزر في تيليجرام.",
+    "انتهت صلاحية هذا الزر. كبّر الصورة مرة أخرى.", "هذه الصورة تخص محادثة لا يمكنك العمل فيها.",
+    "تعذّرت قراءة القناع. امسحه وحاول مرة أخرى.", "حدث خطأ ما. حاول مرة أخرى.",
+    "لا يوجد اتصال بالبوت. حاول مرة أخرى."],
 };
+const STRINGS = Object.fromEntries(Object.entries(TABLE).map(
+  ([code, words]) => [code, Object.fromEntries(KEYS.map((key, i) => [key, words[i]]))]));
+const RTL = new Set(["fa", "ar"]);
+
+// "zh-hans", "pt-br", "zh" or "zh_Hans" -> a table's code (as bot/texts.py maps them).
+function languageCode(code) {
+  if (!code) return "en";
+  if (STRINGS[code]) return code;
+  const prefix = code.replace("_", "-").split("-")[0].toLowerCase();
+  return Object.keys(STRINGS).find((known) => known.toLowerCase().split("_")[0] === prefix) || "en";
+}
 
 // What Telegram puts in the URL fragment; telegram-web-app.js reads the same when it loads.
 const fragment = new URLSearchParams(location.hash.slice(1));
@@ -37,13 +104,13 @@ const webApp = window.Telegram && window.Telegram.WebApp && window.Telegram.WebA
 const initData = webApp ? webApp.initData : (fragment.get("tgWebAppData") || "");
 const token = new URLSearchParams(location.search).get("t") || "";
 
+// Telegram's language for the user, from the signed init data; else the bot's word for it.
 function userLanguage() {
   try {
-    const user = JSON.parse(new URLSearchParams(initData).get("user") || "{}");
-    return user.language_code || navigator.language || "en";
-  } catch (_) { return "en"; }
+    return JSON.parse(new URLSearchParams(initData).get("user") || "{}").language_code || "";
+  } catch (_) { return ""; }
 }
-let lang = userLanguage().toLowerCase().startsWith("zh") ? "zh" : "en";
+let lang = languageCode(userLanguage() || navigator.language);
 const t = (key) => (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.en[key] || key;
 
 function applyTheme() {
@@ -60,7 +127,8 @@ function applyTheme() {
 }
 
 function label() {
-  document.documentElement.lang = lang;
+  document.documentElement.lang = lang.replace("_", "-");
+  document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
   for (const node of document.querySelectorAll("[data-s]")) node.textContent = t(node.dataset.s);
 }
 
@@ -241,9 +309,7 @@ async function start() {
     const info = await api("api/job" + query);
     if (!info.ok) { status(null, await failure(info)); return; }
     const job = await info.json();
-    // The bot's catalogue names ("zh_Hans", "pt_BR"): this page has strings per language.
-    const short = (job.language || "").split("_")[0];
-    if (STRINGS[short]) { lang = short; label(); }
+    if (!userLanguage() && job.language) { lang = languageCode(job.language); label(); }
     $("prompt").value = job.prompt;
     const picture = await api("api/image" + query);
     if (!picture.ok) { status(null, await failure(picture)); return; }
