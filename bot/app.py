@@ -141,6 +141,7 @@ def make_accounts(settings: Settings, backend: Backend | None = None) -> list[Ac
             guild_id=str(config.guild_id or settings.discord_guild_id),
             channel_id=channel_id,
             activity_url=settings.discord_activity_url,
+            guild_ready_timeout=settings.discord_guild_ready_s,
         )
         mode = config.mode.value if config.mode else None
         accounts.append(Account(config.name, discord, config.concurrency, mode, channel_id))

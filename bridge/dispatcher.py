@@ -9,15 +9,8 @@ its next job there and then (`_refill`): Midjourney's time is what the bridge mu
 A job goes to any healthy account with a free slot, except one that must stay on an account: a
 button of a message that account posted, or pictures uploaded to its channel.
 
-Correlating Midjourney's messages to jobs, most reliable first:
-1. the nonce we sent, echoed on Midjourney's first reply;
-2. the interaction id (interaction_metadata.id) that first reply carries, repeated on the final
-   message, which has a new message id and no nonce;
-3. the message id of a progress message we already bound (UPDATE and DELETE);
-4. only for a final message nothing else explains (e.g. after a restart): the job whose
-   button target or prompt matches, oldest first.
-Two chats sending the same prompt are told apart by 1-3; 4 never sees them unless the
-earlier steps missed.
+Which job a Midjourney message belongs to is bridge/correlation.py's to say; here each
+message is offered to it once, whichever gateway session's copy comes first.
 """
 
 from __future__ import annotations
@@ -25,14 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
 
 from bridge.accounts import Account
+from bridge.correlation import Ambiguous, Correlator, JobMessage, Track, hash_of
 from bridge.errors import (
     BridgeError,
     DiscordHTTPError,
@@ -67,10 +61,8 @@ from bridge.messages import (
     MjEvent,
     ModalOpened,
     Progress,
-    Started,
 )
 from bridge.parser import parse
-from bridge.prompts import prompt_key
 from storage.buttons import expire_message_buttons
 from storage.db import Database
 from storage.jobs import get_job, move_job, set_job, set_job_unless_finished, update_job
@@ -81,8 +73,6 @@ from storage.state import get_state, set_state
 
 _log = logging.getLogger(__name__)
 
-_FINISHED_MEMORY = 5000
-_DISCORD_EPOCH_MS = 1_420_070_400_000
 _HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
 _BUTTON_FIELDS = tuple(f.name for f in fields(Button))
 
@@ -91,13 +81,6 @@ def _button_json(button: Button) -> dict[str, object]:
     # dataclasses.asdict deep-copies every field of these flat records of strings and ints:
     # 3 % of the dispatcher's work per job on a busy gateway (bench.micro gateway).
     return {name: getattr(button, name) for name in _BUTTON_FIELDS}
-
-
-def snowflake_time(snowflake: str) -> datetime | None:
-    """When Discord made an id (milliseconds since 2015 in its top bits); None if not one."""
-    if not snowflake.isdigit():
-        return None
-    return datetime.fromtimestamp(((int(snowflake) >> 22) + _DISCORD_EPOCH_MS) / 1000, UTC)
 
 
 def _paused_key(account: Account) -> str:
@@ -155,20 +138,13 @@ class _Run:
 
     job_id: int
     kind: JobKind
-    prompt_key: str
-    target_message_id: str | None
-    custom_id: str | None
     account: Account
-    nonce: str | None = None
-    # A button that opens a modal, then the modal's submit: each is an interaction of its own.
-    interaction_ids: list[str] = field(default_factory=list)
-    message_ids: set[str] = field(default_factory=set)
+    track: Track  # what correlation knows of it
     outcome: Completed | Failed | Failure | None = None
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
     iframe: IframeOpened | None = None  # Vary (Region)'s editor, for the slot task to feed
     iframe_seen: bool = False
     resend: bool = False  # adopted after a restart with no trace at Midjourney
-    since: datetime | None = None  # when the job was made (adopted jobs: to match late results)
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
     stored: tuple[str, str | None] | None = None
     # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
@@ -208,6 +184,7 @@ class Dispatcher:
         job_timeout: float,
         instance: str = "main",
         lease_s: float = 60.0,
+        guess_delay: float = 1.0,
     ) -> None:
         if not accounts:
             raise ValueError("at least one account is needed")
@@ -228,13 +205,11 @@ class Dispatcher:
         # its SUBMITTED write (storage/leases.py).
         self._leases_sure_until = 0.0
         self._running: dict[int, _Run] = {}
-        self._by_nonce: dict[str, _Run] = {}
-        self._by_interaction: dict[str, _Run] = {}
-        self._by_message: dict[str, _Run] = {}
-        # Ids of finished jobs' messages: Midjourney edits a finished grid later (e.g. a used
-        # button changes colour), and such an edit must not be guessed onto another job.
-        # The value tells a result (True) from a progress message or interaction (False).
-        self._finished_ids: OrderedDict[str, bool] = OrderedDict()
+        self._correlator = Correlator()
+        # How long a message that only a shared prompt points at waits for the other gateway
+        # session's copy, which may carry a key, before it goes to the oldest of those jobs.
+        self.guess_delay = guess_delay
+        self._guesses: set[asyncio.Task[None]] = set()
         self._workers: set[asyncio.Task[None]] = set()  # one per job holding a slot
         self._launch_writes: set[asyncio.Task[bool]] = set()
         self._keeper: asyncio.Task[None] | None = None
@@ -266,7 +241,7 @@ class Dispatcher:
     async def aclose(self) -> None:
         """Stop the workers; jobs in flight stay in the database for the next start."""
         self._started = False
-        tasks = [*self._workers, *([self._keeper] if self._keeper else [])]
+        tasks = [*self._workers, *self._guesses, *([self._keeper] if self._keeper else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -363,33 +338,15 @@ class Dispatcher:
                 # No guessing by prompt here: an old result of another job must not be taken.
                 await self.on_mj_event(event, guess=False)
         for run in runs:
-            if run.outcome is not None or run.message_ids or run.interaction_ids:
+            track = run.track
+            if run.outcome is not None or track.message_ids or track.interaction_ids:
                 continue
-            # Sent just before the stop, and finished meanwhile: its only trace is its result
-            # (the reply that echoed the nonce is deleted once the result is posted). Take a
-            # result of its prompt, posted after the job was made, that nobody else has.
-            result = next((e for e in events if self._late_result_of(run, e)), None)
+            result = self._correlator.late_result(track, events)
             if result is None:
                 run.resend = True
                 continue
-            assert isinstance(result, Completed | Failed)
-            self._bind(run, result.ref)
-            run.outcome = result
-            run.news.set()
-
-    def _late_result_of(self, run: _Run, event: MjEvent | None) -> bool:
-        if not isinstance(event, Completed | Failed) or event.prompt is None:
-            return False
-        ref = event.ref
-        if ref.message_id in self._by_message or ref.message_id in self._finished_ids:
-            return False
-        posted = snowflake_time(ref.message_id)
-        return (
-            posted is not None
-            and run.since is not None
-            and posted >= run.since
-            and prompt_key(event.prompt) == run.prompt_key
-        )
+            self._correlator.bind(track, result.ref, hash_of(result))
+            self._settle(run, result)
 
     # -- submitting ----------------------------------------------------------------------------
 
@@ -512,50 +469,35 @@ class Dispatcher:
     def _track_order(
         self, job_id: int, order: _Order, nonce: str | None, account: Account
     ) -> _Run:
-        run = _Run(
-            job_id=job_id,
-            account=account,
-            kind=order.kind,
-            prompt_key=prompt_key(order.prompt),
+        track = self._correlator.track(
+            job_id,
+            prompt=order.prompt,
+            channel_id=account.channel_id,
             target_message_id=order.target_message_id,
             custom_id=order.custom_id,
             nonce=nonce,
         )
+        run = _Run(job_id=job_id, account=account, kind=order.kind, track=track)
         self._running[job_id] = run
-        if nonce:
-            self._by_nonce[nonce] = run
         return run
 
     def _track(self, job: Job, account: Account) -> _Run:
         assert job.id is not None
         run = self._track_order(job.id, _Order.of(job), job.nonce, account)
         # SQLite hands datetimes back without their zone; they are UTC.
-        run.since = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
+        run.track.since = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
         if job.status is JobStatus.RUNNING and job.progress_message_id:
             run.stored = (job.progress_message_id, job.interaction_id)
-        if job.interaction_id:
-            run.interaction_ids.append(job.interaction_id)
-            self._by_interaction[job.interaction_id] = run
-        if job.progress_message_id:
-            run.message_ids.add(job.progress_message_id)
-            self._by_message[job.progress_message_id] = run
+        known = MessageRef(job.progress_message_id or "", "", interaction_id=job.interaction_id)
+        self._correlator.bind(run.track, known)
         return run
 
     def _release(self, job_id: int) -> None:
         run = self._running.pop(job_id, None)
         if run is None:
             return
-        if run.nonce:
-            self._by_nonce.pop(run.nonce, None)
         result_id = run.outcome.ref.message_id if isinstance(run.outcome, Completed) else None
-        for interaction_id in run.interaction_ids:
-            self._by_interaction.pop(interaction_id, None)
-            self._finished_ids[interaction_id] = False
-        for message_id in run.message_ids:
-            self._by_message.pop(message_id, None)
-            self._finished_ids[message_id] = message_id == result_id
-        while len(self._finished_ids) > _FINISHED_MEMORY:
-            self._finished_ids.popitem(last=False)
+        self._correlator.release(job_id, result_id)
 
     async def _launch(self, job_id: int, slot: _Slot) -> _Run | None:
         account = slot.account
@@ -670,6 +612,7 @@ class Dispatcher:
                 # concurrency until this one ends.
                 slot.take_again()
                 run.outcome = None
+                run.track.open = True
             elif isinstance(outcome, Failed):
                 await self._fail(run.job_id, outcome.kind.value, outcome.reason)
                 if outcome.kind.needs_account_action:
@@ -720,7 +663,7 @@ class Dispatcher:
         nonce = new_nonce()
         async with self.db.transaction() as session:
             job = await update_job(session=session, job_id=run.job_id, nonce=nonce)
-        self._rebind_nonce(run, nonce)
+        self._correlator.set_nonce(run.track, nonce)
         text = job.modal_text or job.prompt
         interaction = Interaction(
             nonce=nonce,
@@ -734,13 +677,7 @@ class Dispatcher:
             _log.warning("modal submit maybe sent; waiting", extra={"job_id": run.job_id})
         except BridgeError as exc:
             _log.warning("modal submit refused", extra={"job_id": run.job_id, "error": str(exc)})
-            run.outcome = Failure.DISCORD_REJECTED
-
-    def _rebind_nonce(self, run: _Run, nonce: str) -> None:
-        if run.nonce:
-            self._by_nonce.pop(run.nonce, None)
-        run.nonce = nonce
-        self._by_nonce[nonce] = run
+            self._settle(run, Failure.DISCORD_REJECTED)
 
     # -- account health ------------------------------------------------------------------------
 
@@ -831,144 +768,134 @@ class Dispatcher:
     # -- Midjourney messages -------------------------------------------------------------------
 
     async def on_mj_event(self, event: MjEvent, *, guess: bool = True) -> None:
-        """Take one parsed Midjourney message (the backend's sink)."""
+        """Take one parsed Midjourney message (the backends' sink, for both gateway sessions)."""
+        correlator = self._correlator
+        if correlator.duplicate(event):
+            return
         if isinstance(event, Deleted):
+            correlator.applied(event)
             # Midjourney deletes each progress message once the result is posted: nothing to
             # do. Any other deleted message may be a result whose buttons now cannot work.
-            progress = event.message_id in self._by_message
-            if not progress and self._finished_ids.get(event.message_id) is not False:
+            if not correlator.is_progress(event.message_id):
                 async with self.db.transaction() as session:
                     await expire_message_buttons(
                         session=session, discord_message_id=event.message_id
                     )
             return
         if isinstance(event, InteractionAck | ModalOpened):
+            correlator.applied(event)
             self._on_interaction_event(event)
             return
         if isinstance(event, IframeOpened):
+            correlator.applied(event)
             self._on_iframe(event)
             return
-        run = self._match(event, guess=guess)
-        if run is None or run.outcome is not None:
+        found = correlator.match(event, guess=guess)
+        if isinstance(found, Ambiguous):
+            self._guess_later(event)
             return
-        self._bind(run, event.ref)
+        await self._apply(event, found)
+
+    def _guess_later(self, event: JobMessage) -> None:
+        """Only the prompt points at a job, and at several: the other session's copy of this
+        message may carry a key. Failing that, the oldest of them takes it."""
+
+        async def decide() -> None:
+            await asyncio.sleep(self.guess_delay)
+            if self._correlator.duplicate(event):
+                return  # a better copy came and was applied
+            found = self._correlator.match(event, oldest=True)
+            if not isinstance(found, Ambiguous):
+                _log.warning("ambiguous Midjourney message, took the oldest job",
+                             extra={"message_id": event.ref.message_id})  # fmt: skip
+                await self._apply(event, found)
+
+        task = asyncio.create_task(decide(), name=f"mj-guess-{event.ref.message_id}")
+        self._guesses.add(task)
+        task.add_done_callback(self._guesses.discard)
+
+    async def _apply(self, event: JobMessage, track: Track | None) -> None:
+        run = self._running.get(track.job_id) if track is not None else None
+        if run is None or run.outcome is not None:
+            if track is None:
+                _log.debug("unmatched Midjourney message",
+                           extra={"message_id": event.ref.message_id})  # fmt: skip
+            return
+        self._correlator.applied(event)
+        self._correlator.bind(run.track, event.ref, hash_of(event))
         if isinstance(event, Completed | Failed):
-            run.outcome = event
+            self._settle(run, event)
             if isinstance(event, Completed) and run.slot is not None:
                 # Midjourney is done with it: the slot's next job is sent now, before the
                 # result is recorded and before this job's task even wakes up to record it.
                 run.slot.give_back()
-        elif isinstance(event, Progress | Started):
-            percent = event.percent if isinstance(event, Progress) else None
-            interaction_id = run.interaction_ids[-1] if run.interaction_ids else None
-            stored = (event.ref.message_id, interaction_id)
-            # Written only when what a restart needs changes (status, and the ids that match
-            # Midjourney's later messages), not for every percentage: the percentage goes to
-            # the status message through the event, and a transaction per progress message was
-            # most of the dispatcher's work on a busy gateway.
-            if run.stored != stored:
-                # Claimed before the write: the next messages of this job may be handled
-                # while it waits for the database, and need not write the same again.
-                before, run.stored = run.stored, stored
-                try:
-                    await self._launch_written(run)
-                    async with self.db.transaction() as session:
-                        await set_job_unless_finished(
-                            session=session,
-                            job_id=run.job_id,
-                            status=JobStatus.RUNNING,
-                            progress=percent,
-                            progress_message_id=event.ref.message_id,
-                            interaction_id=interaction_id,
-                        )
-                except BaseException:
-                    run.stored = before
-                    raise
-            await self._emit(JobProgress(run.job_id, percent))
+            return
+        percent = event.percent if isinstance(event, Progress) else None
+        interaction_ids = run.track.interaction_ids
+        interaction_id = interaction_ids[-1] if interaction_ids else None
+        stored = (event.ref.message_id, interaction_id)
+        # Written only when what a restart needs changes (status, and the ids that match
+        # Midjourney's later messages), not for every percentage: the percentage goes to
+        # the status message through the event, and a transaction per progress message was
+        # most of the dispatcher's work on a busy gateway.
+        if run.stored != stored:
+            # Claimed before the write: the next messages of this job may be handled
+            # while it waits for the database, and need not write the same again.
+            before, run.stored = run.stored, stored
+            try:
+                await self._launch_written(run)
+                async with self.db.transaction() as session:
+                    await set_job_unless_finished(
+                        session=session,
+                        job_id=run.job_id,
+                        status=JobStatus.RUNNING,
+                        progress=percent,
+                        progress_message_id=event.ref.message_id,
+                        interaction_id=interaction_id,
+                    )
+            except BaseException:
+                run.stored = before
+                raise
+        await self._emit(JobProgress(run.job_id, percent))
+        run.news.set()
+
+    def _settle(self, run: _Run, outcome: Completed | Failed | Failure) -> None:
+        run.outcome = outcome
+        run.track.open = False
         run.news.set()
 
     def _on_interaction_event(self, event: InteractionAck | ModalOpened) -> None:
-        run = self._by_nonce.get(event.nonce)
+        track = self._correlator.for_nonce(event.nonce)
+        run = self._running.get(track.job_id) if track is not None else None
         if run is None or run.outcome is not None:
             return
         if isinstance(event, ModalOpened):
             run.modal = event
         elif event.accepted:
             # The id that Midjourney's result messages will carry in interaction_metadata.
-            self._bind(run, MessageRef("", "", interaction_id=event.interaction_id))
+            ack = MessageRef("", "", interaction_id=event.interaction_id)
+            self._correlator.bind(run.track, ack)
         else:
-            run.outcome = Failure.REFUSED
+            self._settle(run, Failure.REFUSED)
+            return
         run.news.set()
 
     def _on_iframe(self, event: IframeOpened) -> None:
         """Vary (Region)'s editor opened: its job is the nonce's, else the oldest Vary (Region)
         still waiting for one (a dispatch found by its custom_id may carry no nonce)."""
-        run = self._by_nonce.get(event.nonce) if event.nonce else None
+        track = self._correlator.for_nonce(event.nonce)
+        run = self._running.get(track.job_id) if track is not None else None
         if run is None:
             waiting = [
                 r
                 for r in self._running.values()
-                if (r.custom_id or "").startswith(INPAINT_PREFIX) and not r.iframe_seen
+                if (r.track.custom_id or "").startswith(INPAINT_PREFIX) and not r.iframe_seen
             ]
             run = min(waiting, key=lambda r: r.job_id, default=None)
         if run is None or run.outcome is not None or run.iframe_seen:
             return
         run.iframe, run.iframe_seen = event, True
         if event.interaction_id:
-            self._bind(run, MessageRef("", "", interaction_id=event.interaction_id))
+            editor = MessageRef("", "", interaction_id=event.interaction_id)
+            self._correlator.bind(run.track, editor)
         run.news.set()
-
-    def _match(
-        self, event: Started | Progress | Completed | Failed, *, guess: bool
-    ) -> _Run | None:
-        ref = event.ref
-        for index, key in (
-            (self._by_nonce, ref.nonce),
-            (self._by_interaction, ref.interaction_id),
-            (self._by_message, ref.message_id),
-        ):
-            if key and (run := index.get(key)) is not None:
-                return run
-        finished = ref.message_id in self._finished_ids or ref.interaction_id in self._finished_ids
-        if guess and isinstance(event, Completed | Failed) and not finished:
-            return self._guess(event)
-        return None
-
-    def _guess(self, event: Completed | Failed) -> _Run | None:
-        channel = event.ref.channel_id
-        open_runs = [
-            run
-            for run in self._running.values()
-            if run.outcome is None and run.account.channel_id in (None, channel)
-        ]
-        candidates: list[_Run] = []
-        reference = event.ref.reference_id
-        if reference:
-            candidates = [run for run in open_runs if run.target_message_id == reference]
-            index = event.index if isinstance(event, Completed) else None
-            if index is not None and len(candidates) > 1:
-                needle = f"::{index}::"
-                candidates = [run for run in candidates if needle in (run.custom_id or "")]
-        if not candidates and event.prompt is not None:
-            key = prompt_key(event.prompt)
-            # Only jobs that never got a message bound: a bound job would have matched by id.
-            candidates = [
-                run for run in open_runs if run.prompt_key == key and not run.interaction_ids
-            ]
-        if not candidates:
-            _log.debug("unmatched Midjourney message", extra={"message_id": event.ref.message_id})
-            return None
-        if len(candidates) > 1:
-            _log.warning(
-                "ambiguous Midjourney message, taking the oldest job",
-                extra={"message_id": event.ref.message_id, "candidates": len(candidates)},
-            )
-        return min(candidates, key=lambda run: run.job_id)
-
-    def _bind(self, run: _Run, ref: MessageRef) -> None:
-        if ref.interaction_id and ref.interaction_id not in run.interaction_ids:
-            run.interaction_ids.append(ref.interaction_id)
-            self._by_interaction.setdefault(ref.interaction_id, run)
-        if ref.message_id and ref.message_id not in run.message_ids:
-            run.message_ids.add(ref.message_id)
-            self._by_message.setdefault(ref.message_id, run)

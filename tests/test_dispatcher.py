@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from bridge.accounts import Account
-from bridge.dispatcher import Dispatcher, prompt_key
+from bridge.dispatcher import Dispatcher
 from bridge.errors import QueueFull
 from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
 from bridge.interactions import Interaction
 from bridge.parser import parse
+from bridge.prompts import prompt_key
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.jobs import create_job, get_job, update_job
