@@ -19,6 +19,7 @@ from bot.handlers import (
     account,
     admin,
     buttons,
+    cancel,
     chat_settings,
     fallback,
     groups,
@@ -111,6 +112,7 @@ def build_application(
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,
+            *cancel.HANDLERS,
             *replies.HANDLERS,
             *fallback.HANDLERS,
         ]

@@ -33,6 +33,7 @@ from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
     AccountPaused,
     AccountResumed,
+    Failure,
     JobEvent,
     JobFailed,
     JobProgress,
@@ -159,7 +160,7 @@ class Delivery:
 
     async def on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobProgress):
-            await self.progress.update(event.job_id, event.percent)
+            await self.progress.update(event.job_id, event.percent, event.cancellable)
         elif isinstance(event, JobSucceeded | JobFailed):
             self.progress.forget(event.job_id)  # its outcome goes into the status message
             self._spawn(event.job_id)
@@ -409,8 +410,11 @@ class Delivery:
         await self._put(job, None, body=body[:MESSAGE_LIMIT])
 
     async def _send_failure(self, job: Job) -> None:
-        reason = failure_reason(job.language, job.error_kind or "unknown", job.error or "")
-        body = text(job.language, "failed", reason=reason)
+        if job.error_kind == Failure.CANCELLED:
+            body = text(job.language, "status_cancelled")
+        else:
+            reason = failure_reason(job.language, job.error_kind or "unknown", job.error or "")
+            body = text(job.language, "failed", reason=reason)
         await self.progress.settle(job.id or 0)
         if job.status_message_id is not None:
             try:

@@ -12,9 +12,11 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.texts import text
 from bridge.buttons import ButtonKind, classify
 
 CALLBACK_PREFIX = "t:"
+CANCEL_PREFIX = "x:"  # ✖️ Cancel under a status message: the job id follows
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +128,11 @@ def markup(
         return InlineKeyboardButton(key.label, callback_data=CALLBACK_PREFIX + token)
 
     return InlineKeyboardMarkup([[button(key, next(flat_tokens)) for key in row] for row in rows])
+
+
+def cancel_markup(lang: str, job_id: int) -> InlineKeyboardMarkup:
+    """The keyboard of a status message whose job can be cancelled."""
+    label = text(lang, "cancel_button")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{job_id}")]]
+    )

@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.dedup import remember_in
+from bot.keyboards import cancel_markup
 from bot.metrics import quota_refused
 from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
@@ -159,8 +160,10 @@ async def launch_job(
         return
     if position > 0 and status_id is not None:
         queued = text(job.language, "status_queued", position=position)
+        # A job still waiting here can be dropped from the queue.
+        markup = cancel_markup(job.language, job.id)
         try:
-            await services.delivery.status.edit(job, status_id, queued)
+            await services.delivery.status.edit(job, status_id, queued, markup)
         except TelegramError:
             # The job is queued and will be delivered: an error reply now would be untrue
             # (and a user who tried again would pay twice).

@@ -160,6 +160,14 @@ _EN: Final[dict[str, str]] = {
     "You can see it in Midjourney's gallery.",
     "mode_now_relax": "🐢 The Midjourney account now runs in relax mode.",
     "midjourney_says": "✅ Midjourney: {reply}",
+    # -- issue 13: Cancel --
+    "cancel_button": "✖️ Cancel",
+    "status_cancelled": "✖️ Cancelled. Your quota was not charged.",
+    "cancel_not_yours": "Only the person who asked for this picture, or a group admin, can "
+    "cancel it.",
+    "cancel_too_late": "Too late to cancel: this job has finished.",
+    "cancel_not_now": "Midjourney cannot cancel this job right now; try again in a moment.",
+    "cancel_done": "Cancelled.",
 }
 
 _ZH: Final[dict[str, str]] = {
@@ -304,6 +312,13 @@ _ZH: Final[dict[str, str]] = {
     "你可以在 Midjourney 的作品库中查看。",
     "mode_now_relax": "🐢 Midjourney 账号已切换到放松模式。",
     "midjourney_says": "✅ Midjourney：{reply}",
+    # -- issue 13: Cancel --
+    "cancel_button": "✖️ 取消",
+    "status_cancelled": "✖️ 已取消，本次未扣除配额。",
+    "cancel_not_yours": "只有提交这张图片的人或群管理员可以取消。",
+    "cancel_too_late": "来不及取消了：任务已经完成。",
+    "cancel_not_now": "Midjourney 暂时无法取消这个任务，请稍后再试。",
+    "cancel_done": "已取消。",
 }
 
 _TABLES: Final = {"en": _EN, "zh": _ZH}

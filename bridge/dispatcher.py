@@ -38,6 +38,7 @@ from bridge.errors import (
 from bridge.events import (
     AccountPaused,
     AccountResumed,
+    CancelOutcome,
     Failure,
     JobEvent,
     JobFailed,
@@ -73,6 +74,7 @@ from storage.state import get_state, set_state
 
 _log = logging.getLogger(__name__)
 
+_CANCEL = "MJ::CancelJob::"  # Midjourney's Cancel Job button on a progress message
 _HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
 _BUTTON_FIELDS = tuple(f.name for f in fields(Button))
 
@@ -145,6 +147,9 @@ class _Run:
     iframe: IframeOpened | None = None  # Vary (Region)'s editor, for the slot task to feed
     iframe_seen: bool = False
     resend: bool = False  # adopted after a restart with no trace at Midjourney
+    # Midjourney's Cancel Job button, as its latest progress message offers it:
+    # (message id, custom_id, message flags).
+    cancel: tuple[str, str, int] | None = None
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
     stored: tuple[str, str | None] | None = None
     # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
@@ -411,6 +416,38 @@ class Dispatcher:
         position = self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
         await self._emit(JobQueued(job_id, position))
         return position
+
+    async def cancel(self, job_id: int) -> CancelOutcome:
+        """Cancel a job of ours: a waiting one leaves the queue; a running one is stopped at
+        Midjourney (its Cancel Job button pressed). Either way it fails as cancelled, which
+        refunds it and frees its slot. A job that has its outcome already is left to it."""
+        if self._waiting.remove(job_id):
+            self._pinned.pop(job_id, None)
+            self._orders.pop(job_id, None)
+            await self._fail(job_id, Failure.CANCELLED, "")
+            return CancelOutcome.CANCELLED
+        run = self._running.get(job_id)
+        if run is None or run.outcome is not None:
+            return CancelOutcome.FINISHED
+        if run.cancel is None:
+            return CancelOutcome.NOT_NOW
+        message_id, custom_id, flags = run.cancel
+        interaction = Interaction(
+            nonce=new_nonce(), message_id=message_id, custom_id=custom_id, message_flags=flags
+        )
+        try:
+            await run.account.backend.submit(interaction)
+        except BridgeError as exc:
+            # A finished job's progress message is deleted: Discord knows it no more.
+            if run.outcome is not None:
+                return CancelOutcome.FINISHED
+            _log.warning("cancel refused", extra={"job_id": job_id, "error": str(exc)})
+            return CancelOutcome.NOT_NOW
+        if run.outcome is not None:  # its result came while the press was on its way
+            return CancelOutcome.FINISHED
+        # Settled here, not on Midjourney's answer to the press, which nobody has recorded.
+        self._settle(run, Failure.CANCELLED)
+        return CancelOutcome.CANCELLED
 
     # -- slots -----------------------------------------------------------------------------
 
@@ -831,6 +868,9 @@ class Dispatcher:
                 run.slot.give_back()
             return
         percent = event.percent if isinstance(event, Progress) else None
+        cancel = next((b for b in event.buttons if b.custom_id.startswith(_CANCEL)), None)
+        if cancel is not None:
+            run.cancel = (event.ref.message_id, cancel.custom_id, event.ref.flags)
         interaction_ids = run.track.interaction_ids
         interaction_id = interaction_ids[-1] if interaction_ids else None
         stored = (event.ref.message_id, interaction_id)
@@ -856,7 +896,7 @@ class Dispatcher:
             except BaseException:
                 run.stored = before
                 raise
-        await self._emit(JobProgress(run.job_id, percent))
+        await self._emit(JobProgress(run.job_id, percent, cancellable=run.cancel is not None))
         run.news.set()
 
     def _settle(self, run: _Run, outcome: Completed | Failed | Failure) -> None:

@@ -105,3 +105,29 @@ async def test_a_resumed_user_session_replays_nothing_twice(
     await discord_fake.wait_connected("user")
     await asyncio.sleep(0.3)
     assert len(tg.calls_of("sendPhoto")) == 1
+
+
+async def test_same_prompt_race_with_the_user_session_down_follows_the_job_hash(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    # Both first replies reach the user session, then it goes down: from there on the
+    # listener sees no nonce and no metadata, and two jobs share one prompt. Each progress
+    # message names its job's uuid (Cancel Job), and so does each grid.
+    model.next_delays = [0.3, 0.1]  # the second request finishes first
+    settings = discord_settings()
+    await start_bot(settings)
+    ann, bob = tg.user(33), tg.user(34)
+    tg.send_text(tg.private_chat(ann), ann, "/imagine a harbour at night")
+    await discord_fake_wait(discord_fake, 1)
+    tg.send_text(tg.private_chat(bob), bob, "/imagine a harbour at night")
+    for chat in (33, 34):
+        await tg.wait_for("editMessageText", lambda c, chat=chat: c.params["chat_id"] == chat)
+    await discord_fake.hold_connections("user")
+
+    photos = await tg.wait_for("sendPhoto", count=2)
+    assert [p.params["chat_id"] for p in photos] == [34, 33]
+    await photos_by_chat(settings, model, photos)
