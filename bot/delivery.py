@@ -38,12 +38,13 @@ from bridge.events import (
     JobFailed,
     JobProgress,
     JobSucceeded,
+    ResultDeleted,
 )
 from bridge.messages import ResultKind
-from storage.buttons import add_buttons
+from storage.buttons import add_buttons, expire_message_buttons
 from storage.db import Database
-from storage.jobs import get_job, set_job, undelivered_jobs
-from storage.models import Job, JobKind, JobStatus, utcnow
+from storage.jobs import get_job, mark_delivered, set_job, undelivered_jobs
+from storage.models import Job, JobKind, JobStatus
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -164,6 +165,10 @@ class Delivery:
         elif isinstance(event, JobSucceeded | JobFailed):
             self.progress.forget(event.job_id)  # its outcome goes into the status message
             self._spawn(event.job_id)
+        elif isinstance(event, ResultDeleted):
+            # Buttons of a Midjourney message that is gone cannot work: they say so when tapped.
+            async with self._db.transaction() as session:
+                await expire_message_buttons(session=session, discord_message_id=event.message_id)
         elif isinstance(event, AccountPaused):
             self._spawn_task(self._announce_pause(event), "pause")
         elif isinstance(event, AccountResumed):
@@ -244,9 +249,7 @@ class Delivery:
             return
         self._redeliveries.pop(job_id, None)
         async with self._db.transaction() as session:
-            await set_job(
-                session=session, job_id=job_id, delivered_at=utcnow(), delivered_message_id=shown
-            )
+            await mark_delivered(session=session, job_id=job_id, delivered_message_id=shown)
         if self.on_delivered is not None:
             self.on_delivered(job)
 

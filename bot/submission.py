@@ -24,9 +24,9 @@ from bot.texts import text
 from bridge.errors import BridgeError, Paused, QueueFull
 from storage.chats import limits_for
 from storage.errors import QuotaExceeded
-from storage.jobs import create_job, update_job
+from storage.jobs import create_job, fail_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
-from storage.quota import quota_day, refund, reserve
+from storage.quota import quota_day, reserve
 
 _log = logging.getLogger(__name__)
 
@@ -176,14 +176,14 @@ async def _copy_pictures(
     assert job.id is not None
     changes: dict[str, object] = {"status": JobStatus.QUEUED}
     # Pictures go to one account's channel, and the job then runs on that account.
-    account = services.dispatcher.pick_account()
-    changes["account"] = account.name
+    stage = services.dispatcher.stage()
+    changes["account"] = stage.account
     if job.kind is JobKind.IMAGINE:
         # Image prompts are URLs at the start of the prompt (formats a.7).
-        urls = await to_prompt_urls(bot, account.backend, pictures)
+        urls = await to_prompt_urls(bot, stage, pictures)
         changes["prompt"] = " ".join([*urls, job.prompt]).strip()
     else:
-        uploads = await to_uploads(bot, account.backend, pictures)
+        uploads = await to_uploads(bot, stage, pictures)
         changes["images"] = [
             {"filename": u.filename, "uploaded_filename": u.uploaded_filename} for u in uploads
         ]
@@ -202,14 +202,12 @@ async def _give_up(
     assert job.id is not None
     services.delivery.progress.forget(job.id)
     async with services.db.transaction() as session:
-        await update_job(
+        await fail_job(
             session=session,
             job_id=job.id,
-            status=JobStatus.FAILED,
-            error_kind=key,
+            kind=key,
             delivered_at=utcnow(),  # the message below is the delivery
         )
-        await refund(session=session, job_id=job.id)
     body = text(job.language, key, **values)
     if status_id is not None:
         await services.delivery.status.edit(job, status_id, body)

@@ -18,8 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC
 
@@ -47,8 +46,9 @@ from bridge.events import (
     JobQueued,
     JobStarted,
     JobSucceeded,
+    ResultDeleted,
 )
-from bridge.fair_queue import FairQueue
+from bridge.health import AccountPool, paused_key
 from bridge.inpaint import INPAINT_PREFIX, InpaintRefused, send_mask
 from bridge.interactions import Interaction, Upload, new_nonce
 from bridge.messages import (
@@ -64,12 +64,20 @@ from bridge.messages import (
     Progress,
 )
 from bridge.parser import parse
-from storage.buttons import expire_message_buttons
+from bridge.slots import Line, Slot
+from bridge.staging import Stage
+from bridge.status import Status
 from storage.db import Database
-from storage.jobs import get_job, move_job, set_job, set_job_unless_finished, update_job
+from storage.jobs import (
+    fail_job,
+    get_job,
+    launch_job,
+    record_progress,
+    succeed_job,
+    update_job,
+)
 from storage.leases import claim_jobs, lease, renew_leases
 from storage.models import Job, JobKind, JobStatus
-from storage.quota import charge, refund
 from storage.state import get_state, set_state
 
 _log = logging.getLogger(__name__)
@@ -83,10 +91,6 @@ def _button_json(button: Button) -> dict[str, object]:
     # dataclasses.asdict deep-copies every field of these flat records of strings and ints:
     # 3 % of the dispatcher's work per job on a busy gateway (bench.micro gateway).
     return {name: getattr(button, name) for name in _BUTTON_FIELDS}
-
-
-def _paused_key(account: Account) -> str:
-    return f"paused:{account.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,7 @@ class _Order:
     def launch_changes(self, nonce: str, account: Account) -> dict[str, object]:
         """What the job's row must say once it is sent (a restart then looks for it)."""
         prompt = {"prompt": self.prompt} if self.kind is JobKind.IMAGINE else {}
-        return {"status": JobStatus.SUBMITTED, "nonce": nonce, "account": account.name, **prompt}
+        return {"nonce": nonce, "account": account.name, **prompt}
 
     def interaction(self, nonce: str) -> Interaction:
         return Interaction(
@@ -154,29 +158,8 @@ class _Run:
     stored: tuple[str, str | None] | None = None
     # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
     launch_write: asyncio.Task[bool] | None = None
-    slot: _Slot | None = None  # set once its task holds one
+    slot: Slot | None = None  # set once its task holds one
     news: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@dataclass(eq=False)
-class _Slot:
-    """The slot a job task holds: given back once (and taken again if the job turns out to be
-    still at Midjourney), each give-back handing the account's next job its place."""
-
-    account: Account
-    on_free: Callable[[Account], None]
-    held: bool = True
-
-    def give_back(self) -> None:
-        if self.held:
-            self.held = False
-            self.account.running -= 1
-            self.on_free(self.account)
-
-    def take_again(self) -> None:
-        if not self.held:
-            self.held = True
-            self.account.running += 1
 
 
 class Dispatcher:
@@ -191,20 +174,16 @@ class Dispatcher:
         lease_s: float = 60.0,
         guess_delay: float = 1.0,
     ) -> None:
-        if not accounts:
-            raise ValueError("at least one account is needed")
         self.db = db
-        self.accounts = {account.name: account for account in accounts}
+        self.pool = AccountPool(accounts)
+        self.accounts = self.pool.by_name
         self.queue_limit = queue_limit
         self.instance = instance  # owns the jobs this process creates (storage/leases.py)
         self.lease_s = lease_s
         self.job_timeout = job_timeout
         self._listeners: list[JobListener] = []
-        self._waiting = FairQueue()
-        self._pinned: dict[int, str] = {}  # waiting job -> the account it must run on
+        self._line = Line(self.pool.names())
         self._orders: dict[int, _Order] = {}  # waiting job -> what sending it takes
-        # In flight before a restart, by account: wait for them, don't send them again.
-        self._adopted: dict[str, deque[int]] = {name: deque() for name in self.accounts}
         # Until when (monotonic) no other process can have claimed our jobs: half a lease
         # after the last renewal. Until then, a job queued here is sent without waiting for
         # its SUBMITTED write (storage/leases.py).
@@ -227,10 +206,10 @@ class Dispatcher:
         self._listeners.append(listener)
 
     async def start(self) -> None:
-        for account in self.accounts.values():
+        for account in self.pool:
             await account.backend.start(self.on_mj_event)
             async with self.db.transaction() as session:
-                account.paused = await get_state(session=session, key=_paused_key(account))
+                account.paused = await get_state(session=session, key=paused_key(account))
         claimed_at = time.monotonic()
         async with self.db.transaction() as session:
             jobs = await claim_jobs(
@@ -254,7 +233,7 @@ class Dispatcher:
         await asyncio.gather(*self._launch_writes, return_exceptions=True)
         self._workers.clear()
         self._keeper = None
-        for account in self.accounts.values():
+        for account in self.pool:
             await account.backend.aclose()
 
     async def __aenter__(self) -> Dispatcher:
@@ -305,12 +284,11 @@ class Dispatcher:
             if job.status is JobStatus.PREPARING:
                 interrupted.append(job.id)  # its pictures never reached Discord
             elif job.status is JobStatus.QUEUED:
-                if job.account in self.accounts:
-                    self._pinned[job.id] = job.account
-                self._waiting.append(job.chat_id, job.id)
+                pinned = job.account if job.account in self.pool else None
+                self._line.queue(job.chat_id, job.id, pinned)
             else:
                 # Rows from before the pool name no account: they ran on the first one.
-                account = self.accounts.get(job.account or self._first.name)
+                account = self.pool.get(job.account or self.pool.first.name)
                 if account is None:
                     gone.append(job.id)
                     continue
@@ -327,7 +305,7 @@ class Dispatcher:
         for account, runs in adopted.items():
             await self._catch_up(account, runs)
             # Queued for a slot only after the catch-up has decided which need sending again.
-            self._adopted[account.name].extend(run.job_id for run in runs)
+            self._line.adopt(account.name, (run.job_id for run in runs))
             self._refill(account)
 
     async def _catch_up(self, account: Account, runs: list[_Run]) -> None:
@@ -356,16 +334,9 @@ class Dispatcher:
     # -- submitting ----------------------------------------------------------------------------
 
     @property
-    def _first(self) -> Account:
-        return next(iter(self.accounts.values()))
-
-    @property
     def paused(self) -> str | None:
         """Why nothing can be sent, when every account needs attention; else None."""
-        reasons = [account.paused for account in self.accounts.values()]
-        if any(reason is None for reason in reasons):
-            return None
-        return "; ".join(str(reason) for reason in reasons)
+        return self.pool.paused
 
     @property
     def in_flight(self) -> int:
@@ -373,16 +344,21 @@ class Dispatcher:
 
     @property
     def waiting(self) -> int:
-        return len(self._waiting) + sum(len(queue) for queue in self._adopted.values())
+        return len(self._line)
 
-    def pick_account(self) -> Account:
-        """Where new work goes now: the healthy account with the most free slots."""
-        healthy = [account for account in self.accounts.values() if account.healthy]
-        return max(healthy or self.accounts.values(), key=lambda account: account.free)
+    def status(self) -> Status:
+        """What operators see of the queue and the accounts, as of now."""
+        return Status(in_flight=self.in_flight, waiting=self.waiting, accounts=self.pool.status())
+
+    def stage(self) -> Stage:
+        """Where the pictures of a job about to be queued go (the job must then be submitted
+        with `account=stage.account`)."""
+        account = self.pool.pick()
+        return Stage(account.name, account.backend)
 
     async def fetch(self, url: str, account: str | None = None) -> bytes:
         """Download a result image (through its account when known: CDN links are signed)."""
-        return await self.accounts.get(account or "", self._first).backend.fetch(url)
+        return await (self.pool.get(account) or self.pool.first).backend.fetch(url)
 
     def check_capacity(self) -> None:
         """Raise QueueFull (or Paused) before a caller spends quota on a job that cannot run."""
@@ -390,8 +366,8 @@ class Dispatcher:
             raise NotRunning("the dispatcher is not running")
         if (reason := self.paused) is not None:
             raise Paused(reason)
-        free_slots = sum(account.free for account in self.accounts.values())
-        if len(self._waiting) - free_slots >= self.queue_limit:
+        free_slots = self.pool.free
+        if self._line.queued - free_slots >= self.queue_limit:
             raise QueueFull(self.queue_limit)
 
     async def submit(
@@ -405,15 +381,13 @@ class Dispatcher:
         self.check_capacity()
         if job is not None:
             self._orders[job_id] = _Order.of(job)
-        if account not in self.accounts:
+        if account not in self.pool:
             # An account since removed from the pool: any account may try (Discord refuses a
             # message it cannot see, and the job fails clearly).
             account = None
-        if account is not None:
-            self._pinned[job_id] = account
-        self._waiting.append(chat_id, job_id)
+        self._line.queue(chat_id, job_id, account)
         self._refill_all()
-        position = self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
+        position = self._line.place(job_id)
         await self._emit(JobQueued(job_id, position))
         return position
 
@@ -421,8 +395,7 @@ class Dispatcher:
         """Cancel a job of ours: a waiting one leaves the queue; a running one is stopped at
         Midjourney (its Cancel Job button pressed). Either way it fails as cancelled, which
         refunds it and frees its slot. A job that has its outcome already is left to it."""
-        if self._waiting.remove(job_id):
-            self._pinned.pop(job_id, None)
+        if self._line.remove(job_id):
             self._orders.pop(job_id, None)
             await self._fail(job_id, Failure.CANCELLED, "")
             return CancelOutcome.CANCELLED
@@ -452,7 +425,7 @@ class Dispatcher:
     # -- slots -----------------------------------------------------------------------------
 
     def _refill_all(self) -> None:
-        for account in self.accounts.values():
+        for account in self.pool:
             self._refill(account)
 
     def _refill(self, account: Account) -> None:
@@ -463,32 +436,20 @@ class Dispatcher:
         """
         if not self._started:
             return
-        adopted = self._adopted[account.name]
-
-        def runnable(job_id: int) -> bool:
-            return self._pinned.get(job_id, account.name) == account.name
-
         while account.running < account.concurrency:
-            if adopted:
-                job_id: int | None = adopted.popleft()
-                was_adopted = True
-            elif account.healthy:
-                job_id = self._waiting.pop_first(runnable)
-                was_adopted = False
-            else:
-                job_id = None
-            if job_id is None:
+            turn = self._line.next_for(account)
+            if turn is None:
                 return
-            self._pinned.pop(job_id, None)
             account.running += 1
-            slot = _Slot(account, self._refill)
+            slot = Slot(account, self._refill)
             task = asyncio.create_task(
-                self._hold(job_id, slot, adopted=was_adopted), name=f"mj-{account.name}-{job_id}"
+                self._hold(turn.job_id, slot, adopted=turn.adopted),
+                name=f"mj-{account.name}-{turn.job_id}",
             )
             self._workers.add(task)
             task.add_done_callback(self._workers.discard)
 
-    async def _hold(self, job_id: int, slot: _Slot, *, adopted: bool) -> None:
+    async def _hold(self, job_id: int, slot: Slot, *, adopted: bool) -> None:
         """One job in one slot, from its send to its outcome."""
         try:
             run = await (self._adopt(job_id, slot) if adopted else self._launch(job_id, slot))
@@ -536,7 +497,7 @@ class Dispatcher:
         result_id = run.outcome.ref.message_id if isinstance(run.outcome, Completed) else None
         self._correlator.release(job_id, result_id)
 
-    async def _launch(self, job_id: int, slot: _Slot) -> _Run | None:
+    async def _launch(self, job_id: int, slot: Slot) -> _Run | None:
         account = slot.account
         nonce = new_nonce()
         order = self._orders.pop(job_id, None)
@@ -584,7 +545,7 @@ class Dispatcher:
                 order = _Order.of(job)
             order = order.on(account)
             changes = order.launch_changes(nonce, account)
-            if not await move_job(
+            if not await launch_job(
                 session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
             ):
                 return None
@@ -595,7 +556,7 @@ class Dispatcher:
         # a request's body in a task of its own: let that go out before this transaction starts.
         await asyncio.sleep(0)
         async with self.db.transaction() as session:
-            return await move_job(
+            return await launch_job(
                 session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
             )
 
@@ -608,7 +569,7 @@ class Dispatcher:
             # Only a row changed behind this process's back (its lease was held) gets here.
             _log.error("a job sent here was no longer queued", extra={"job_id": run.job_id})
 
-    async def _adopt(self, job_id: int, slot: _Slot) -> _Run | None:
+    async def _adopt(self, job_id: int, slot: Slot) -> _Run | None:
         run = self._running.get(job_id)
         if run is None:
             return None
@@ -630,7 +591,7 @@ class Dispatcher:
             return None
         return run
 
-    async def _await_outcome(self, run: _Run, slot: _Slot) -> None:
+    async def _await_outcome(self, run: _Run, slot: Slot) -> None:
         while True:
             if not await self._wait_for_outcome(run):
                 await self._fail(run.job_id, Failure.TIMEOUT, "")
@@ -721,30 +682,28 @@ class Dispatcher:
     async def pause(self, reason: str, account: str) -> None:
         """Send nothing more on `account` until `resume()`: Midjourney wants a person to look
         at it (captcha, plan...). The other accounts go on."""
-        target = self.accounts[account]
-        if target.paused is not None:
+        target = self.pool.pause(account, reason)
+        if target is None:
             return
-        target.paused = reason
         async with self.db.transaction() as session:
-            await set_state(session=session, key=_paused_key(target), value=reason)
+            await set_state(session=session, key=paused_key(target), value=reason)
         _log.warning("Midjourney account paused", extra={"account": account, "reason": reason})
         # Held: what only this account may run, or everything when no account is left.
         everything = self.paused is not None
-        held = tuple(j for j in self._waiting if everything or self._pinned.get(j) == account)
+        held = self._line.held_by(account, everything=everything)
         await self._emit(AccountPaused(reason, held, account))
 
     async def resume(self) -> None:
         """Every paused account takes jobs again."""
-        paused = [account for account in self.accounts.values() if account.paused is not None]
+        paused = self.pool.resume()
         if not paused:
             return
         for account in paused:
-            account.paused = None
             async with self.db.transaction() as session:
-                await set_state(session=session, key=_paused_key(account), value=None)
+                await set_state(session=session, key=paused_key(account), value=None)
         self._refill_all()
         _log.info("Midjourney accounts resumed", extra={"accounts": len(paused)})
-        await self._emit(AccountResumed(tuple(self._waiting)))
+        await self._emit(AccountResumed(tuple(self._line)))
 
     # -- outcomes ---------------------------------------------------------------------------
 
@@ -754,11 +713,9 @@ class Dispatcher:
         await self._launch_written(self._running.get(job_id))
         try:
             async with self.db.transaction() as session:
-                await set_job(
+                await succeed_job(
                     session=session,
                     job_id=job_id,
-                    status=JobStatus.SUCCEEDED,
-                    progress=100,
                     result_message_id=result.ref.message_id,
                     result_flags=result.ref.flags,
                     result_hash=result.job_hash,
@@ -768,7 +725,6 @@ class Dispatcher:
                     buttons=[_button_json(button) for button in result.buttons],
                     texts=list(result.texts),
                 )
-                await charge(session=session, job_id=job_id)
         except IntegrityError:
             _log.warning(
                 "result already taken by another job",
@@ -781,17 +737,8 @@ class Dispatcher:
     async def _fail(self, job_id: int, reason: str, detail: str) -> None:
         await self._launch_written(self._running.get(job_id))
         async with self.db.transaction() as session:
-            job = await get_job(session=session, job_id=job_id)
-            if job is None or job.status.finished:
+            if not await fail_job(session=session, job_id=job_id, kind=str(reason), detail=detail):
                 return
-            await update_job(
-                session=session,
-                job_id=job_id,
-                status=JobStatus.FAILED,
-                error_kind=str(reason),
-                error=detail[:500],
-            )
-            await refund(session=session, job_id=job_id)
         _log.info("job failed", extra={"job_id": job_id, "reason": str(reason)})
         await self._emit(JobFailed(job_id, str(reason), detail))
 
@@ -814,10 +761,7 @@ class Dispatcher:
             # Midjourney deletes each progress message once the result is posted: nothing to
             # do. Any other deleted message may be a result whose buttons now cannot work.
             if not correlator.is_progress(event.message_id):
-                async with self.db.transaction() as session:
-                    await expire_message_buttons(
-                        session=session, discord_message_id=event.message_id
-                    )
+                await self._emit(ResultDeleted(event.message_id))
             return
         if isinstance(event, InteractionAck | ModalOpened):
             correlator.applied(event)
@@ -885,10 +829,9 @@ class Dispatcher:
             try:
                 await self._launch_written(run)
                 async with self.db.transaction() as session:
-                    await set_job_unless_finished(
+                    await record_progress(
                         session=session,
                         job_id=run.job_id,
-                        status=JobStatus.RUNNING,
                         progress=percent,
                         progress_message_id=event.ref.message_id,
                         interaction_id=interaction_id,

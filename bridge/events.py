@@ -63,6 +63,13 @@ class JobFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultDeleted:
+    """Midjourney deleted a message that may be a result: its buttons cannot work any more."""
+
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class AccountPaused:
     """Midjourney needs a person to act on an account; it gets no job until /resume."""
 
@@ -82,6 +89,7 @@ JobEvent = (
     | JobProgress
     | JobSucceeded
     | JobFailed
+    | ResultDeleted
     | AccountPaused
     | AccountResumed
 )

@@ -19,7 +19,7 @@ async def resume(update: Update, context: BotContext) -> None:
     if user is None or user.id not in services.settings.admin_user_ids:
         await message.reply_text(text(lang, "admins_only"))
         return
-    if all(account.healthy for account in services.dispatcher.accounts.values()):
+    if not services.dispatcher.status().any_paused:
         await message.reply_text(text(lang, "not_paused"))
         return
     await services.dispatcher.resume()

@@ -273,9 +273,9 @@ async def stats(update: Update, context: BotContext) -> None:
     window = quota_window(tz=services.settings.quota_tz)
     async with services.db.transaction() as session:
         rows = await chat_stats(session=session, day=window.day)
-    dispatcher = services.dispatcher
-    lines = [text(lang, "stats_queue", running=dispatcher.in_flight, waiting=dispatcher.waiting)]
-    for account in dispatcher.accounts.values():
+    status = services.dispatcher.status()
+    lines = [text(lang, "stats_queue", running=status.in_flight, waiting=status.waiting)]
+    for account in status.accounts:
         state = (
             text(lang, "stats_healthy")
             if account.paused is None
