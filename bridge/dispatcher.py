@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
 from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
@@ -50,9 +48,8 @@ from bridge.events import (
 )
 from bridge.health import AccountPool, paused_key
 from bridge.inpaint import INPAINT_PREFIX, InpaintRefused, send_mask
-from bridge.interactions import Interaction, Upload, new_nonce
+from bridge.interactions import Interaction, new_nonce
 from bridge.messages import (
-    Button,
     Completed,
     Deleted,
     Failed,
@@ -63,7 +60,8 @@ from bridge.messages import (
     ModalOpened,
     Progress,
 )
-from bridge.parser import parse
+from bridge.recovery import HISTORY, LeaseClock, history_events, outcomes_of, sort_claimed
+from bridge.runs import Order, Run, cancel_of, result_columns
 from bridge.slots import Line, Slot
 from bridge.staging import Stage
 from bridge.status import Status
@@ -77,90 +75,10 @@ from storage.jobs import (
     update_job,
 )
 from storage.leases import claim_jobs, lease, renew_leases
-from storage.models import Job, JobKind, JobStatus
+from storage.models import Job, JobStatus
 from storage.state import get_state, set_state
 
 _log = logging.getLogger(__name__)
-
-_CANCEL = "MJ::CancelJob::"  # Midjourney's Cancel Job button on a progress message
-_HISTORY = 100  # channel messages read at start; enough for an outage of a few minutes
-_BUTTON_FIELDS = tuple(f.name for f in fields(Button))
-
-
-def _button_json(button: Button) -> dict[str, object]:
-    # dataclasses.asdict deep-copies every field of these flat records of strings and ints:
-    # 3 % of the dispatcher's work per job on a busy gateway (bench.micro gateway).
-    return {name: getattr(button, name) for name in _BUTTON_FIELDS}
-
-
-@dataclass(frozen=True, slots=True)
-class _Order:
-    """What sending a job takes, kept from its submission so that a slot need not read it."""
-
-    kind: JobKind
-    prompt: str
-    images: tuple[Upload, ...]
-    target_message_id: str | None
-    custom_id: str | None
-    target_flags: int
-
-    @classmethod
-    def of(cls, job: Job) -> _Order:
-        return cls(
-            kind=job.kind,
-            prompt=job.prompt,
-            images=tuple(Upload(**image) for image in job.images),
-            target_message_id=job.target_message_id,
-            custom_id=job.custom_id,
-            target_flags=job.target_flags,
-        )
-
-    def on(self, account: Account) -> _Order:
-        """As sent on `account`: an imagine gets the account's speed unless it names one."""
-        if self.kind is not JobKind.IMAGINE:
-            return self
-        return replace(self, prompt=account.with_mode(self.prompt))
-
-    def launch_changes(self, nonce: str, account: Account) -> dict[str, object]:
-        """What the job's row must say once it is sent (a restart then looks for it)."""
-        prompt = {"prompt": self.prompt} if self.kind is JobKind.IMAGINE else {}
-        return {"nonce": nonce, "account": account.name, **prompt}
-
-    def interaction(self, nonce: str) -> Interaction:
-        return Interaction(
-            nonce=nonce,
-            command=None if self.kind is JobKind.ACTION else self.kind.value,
-            prompt=self.prompt,
-            images=self.images,
-            message_id=self.target_message_id,
-            custom_id=self.custom_id,
-            message_flags=self.target_flags,
-        )
-
-
-@dataclass(eq=False)
-class _Run:
-    """A job holding a slot."""
-
-    job_id: int
-    kind: JobKind
-    account: Account
-    track: Track  # what correlation knows of it
-    outcome: Completed | Failed | Failure | None = None
-    modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
-    iframe: IframeOpened | None = None  # Vary (Region)'s editor, for the slot task to feed
-    iframe_seen: bool = False
-    resend: bool = False  # adopted after a restart with no trace at Midjourney
-    # Midjourney's Cancel Job button, as its latest progress message offers it:
-    # (message id, custom_id, message flags).
-    cancel: tuple[str, str, int] | None = None
-    # (progress message id, interaction id) last written with RUNNING: what a restart needs.
-    stored: tuple[str, str | None] | None = None
-    # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
-    launch_write: asyncio.Task[bool] | None = None
-    slot: Slot | None = None  # set once its task holds one
-    news: asyncio.Event = field(default_factory=asyncio.Event)
-
 
 class Dispatcher:
     def __init__(
@@ -183,12 +101,9 @@ class Dispatcher:
         self.job_timeout = job_timeout
         self._listeners: list[JobListener] = []
         self._line = Line(self.pool.names())
-        self._orders: dict[int, _Order] = {}  # waiting job -> what sending it takes
-        # Until when (monotonic) no other process can have claimed our jobs: half a lease
-        # after the last renewal. Until then, a job queued here is sent without waiting for
-        # its SUBMITTED write (storage/leases.py).
-        self._leases_sure_until = 0.0
-        self._running: dict[int, _Run] = {}
+        self._orders: dict[int, Order] = {}  # waiting job -> what sending it takes
+        self._leases = LeaseClock(lease_s)
+        self._running: dict[int, Run] = {}
         self._correlator = Correlator()
         # How long a message that only a shared prompt points at waits for the other gateway
         # session's copy, which may carry a key, before it goes to the oldest of those jobs.
@@ -210,14 +125,14 @@ class Dispatcher:
             await account.backend.start(self.on_mj_event)
             async with self.db.transaction() as session:
                 account.paused = await get_state(session=session, key=paused_key(account))
-        claimed_at = time.monotonic()
+        claimed_at = self._leases.now()
         async with self.db.transaction() as session:
             jobs = await claim_jobs(
                 session=session, owner=self.instance, lease_s=self.lease_s, mine=True
             )
-        self._leases_sure_until = claimed_at + self.lease_s / 2
+        self._leases.renewed(claimed_at)
         # Finished but undelivered ones are the delivery's, at its own start.
-        await self._take([job for job in jobs if not job.status.finished])
+        await self._take(jobs)
         self._started = True
         self._refill_all()
         self._keeper = asyncio.create_task(self._keep_leases(), name="mj-leases")
@@ -250,24 +165,20 @@ class Dispatcher:
     async def _keep_leases(self) -> None:
         """Renew our jobs' leases; take over the jobs of a process that stopped renewing."""
         while True:
-            await asyncio.sleep(self.lease_s / 3)
+            await asyncio.sleep(self._leases.renew_every)
             try:
-                renewed_at = time.monotonic()
+                renewed_at = self._leases.now()
                 async with self.db.transaction() as session:
                     await renew_leases(session=session, owner=self.instance, lease_s=self.lease_s)
                     jobs = await claim_jobs(
                         session=session, owner=self.instance, lease_s=self.lease_s, mine=False
                     )
-                self._leases_sure_until = renewed_at + self.lease_s / 2
+                self._leases.renewed(renewed_at)
                 if jobs:
                     _log.warning("took over jobs of a stopped process", extra={"n": len(jobs)})
-                await self._take([job for job in jobs if not job.status.finished])
-                for job in jobs:
-                    assert job.id is not None
-                    if job.status is JobStatus.SUCCEEDED:
-                        await self._emit(JobSucceeded(job.id))
-                    elif job.status is JobStatus.FAILED:
-                        await self._emit(JobFailed(job.id, job.error_kind or "", job.error or ""))
+                await self._take(jobs)
+                for event in outcomes_of(jobs):
+                    await self._emit(event)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -276,28 +187,20 @@ class Dispatcher:
     async def _take(self, jobs: Sequence[Job]) -> None:
         """Pick up unfinished jobs claimed from the database (ours before a restart, or a
         stopped process's): queued ones wait again, sent ones are followed up."""
-        interrupted: list[int] = []
-        gone: list[int] = []
-        adopted: dict[Account, list[_Run]] = {}
-        for job in jobs:
+        claimed = sort_claimed(jobs, self.pool)
+        for job in claimed.queued:
             assert job.id is not None
-            if job.status is JobStatus.PREPARING:
-                interrupted.append(job.id)  # its pictures never reached Discord
-            elif job.status is JobStatus.QUEUED:
-                pinned = job.account if job.account in self.pool else None
-                self._line.queue(job.chat_id, job.id, pinned)
-            else:
-                # Rows from before the pool name no account: they ran on the first one.
-                account = self.pool.get(job.account or self.pool.first.name)
-                if account is None:
-                    gone.append(job.id)
-                    continue
-                # Tracked now, so the history below can find it.
-                adopted.setdefault(account, []).append(self._track(job, account))
+            pinned = job.account if job.account in self.pool else None
+            self._line.queue(job.chat_id, job.id, pinned)
+        adopted: dict[Account, list[Run]] = {}
+        for name, in_flight in claimed.in_flight.items():
+            account = self.pool.by_name[name]
+            # Tracked now, so the history below can find them.
+            adopted[account] = [self._track(job, account) for job in in_flight]
         self._refill_all()
-        for job_id in interrupted:
+        for job_id in claimed.interrupted:
             await self._fail(job_id, Failure.LOST, "interrupted while uploading pictures")
-        for job_id in gone:
+        for job_id in claimed.gone:
             await self._fail(job_id, Failure.LOST, "its account is no longer configured")
         if jobs:
             counts = {"jobs": len(jobs), "in_flight": sum(map(len, adopted.values()))}
@@ -308,14 +211,14 @@ class Dispatcher:
             self._line.adopt(account.name, (run.job_id for run in runs))
             self._refill(account)
 
-    async def _catch_up(self, account: Account, runs: list[_Run]) -> None:
+    async def _catch_up(self, account: Account, runs: list[Run]) -> None:
         """Read what Midjourney posted while we were away, for the jobs that were in flight."""
         try:
-            history = await account.backend.history(limit=_HISTORY)
+            history = await account.backend.history(limit=HISTORY)
         except BridgeError:
             _log.warning("channel history unavailable; waiting for new messages", exc_info=True)
             return
-        events = [parse("MESSAGE_CREATE", message) for message in reversed(history)]
+        events = history_events(history)
         for event in events:  # oldest first, as it happened
             if event is not None:
                 # No guessing by prompt here: an old result of another job must not be taken.
@@ -380,7 +283,7 @@ class Dispatcher:
         """
         self.check_capacity()
         if job is not None:
-            self._orders[job_id] = _Order.of(job)
+            self._orders[job_id] = Order.of(job)
         if account not in self.pool:
             # An account since removed from the pool: any account may try (Discord refuses a
             # message it cannot see, and the job fails clearly).
@@ -465,8 +368,8 @@ class Dispatcher:
             self._release(job_id)
 
     def _track_order(
-        self, job_id: int, order: _Order, nonce: str | None, account: Account
-    ) -> _Run:
+        self, job_id: int, order: Order, nonce: str | None, account: Account
+    ) -> Run:
         track = self._correlator.track(
             job_id,
             prompt=order.prompt,
@@ -475,13 +378,13 @@ class Dispatcher:
             custom_id=order.custom_id,
             nonce=nonce,
         )
-        run = _Run(job_id=job_id, account=account, kind=order.kind, track=track)
+        run = Run(job_id=job_id, account=account, kind=order.kind, track=track)
         self._running[job_id] = run
         return run
 
-    def _track(self, job: Job, account: Account) -> _Run:
+    def _track(self, job: Job, account: Account) -> Run:
         assert job.id is not None
-        run = self._track_order(job.id, _Order.of(job), job.nonce, account)
+        run = self._track_order(job.id, Order.of(job), job.nonce, account)
         # SQLite hands datetimes back without their zone; they are UTC.
         run.track.since = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
         if job.status is JobStatus.RUNNING and job.progress_message_id:
@@ -497,12 +400,12 @@ class Dispatcher:
         result_id = run.outcome.ref.message_id if isinstance(run.outcome, Completed) else None
         self._correlator.release(job_id, result_id)
 
-    async def _launch(self, job_id: int, slot: Slot) -> _Run | None:
+    async def _launch(self, job_id: int, slot: Slot) -> Run | None:
         account = slot.account
         nonce = new_nonce()
         order = self._orders.pop(job_id, None)
         launch_write: asyncio.Task[bool] | None = None
-        if order is not None and time.monotonic() < self._leases_sure_until:
+        if order is not None and self._leases.sure:
             # Queued here, and no other process can have claimed it: send now, and store
             # beside the send. Stopped in between, the job is sent again after the restart
             # (Midjourney's late result is then matched by its prompt).
@@ -533,8 +436,8 @@ class Dispatcher:
         return run
 
     async def _read_and_store_launch(
-        self, job_id: int, order: _Order | None, nonce: str, account: Account
-    ) -> _Order | None:
+        self, job_id: int, order: Order | None, nonce: str, account: Account
+    ) -> Order | None:
         """Stored before sending, guarded by its status: a job another process may have
         taken (or one queued before a restart, read here) is sent by one process only."""
         async with self.db.transaction() as session:
@@ -542,7 +445,7 @@ class Dispatcher:
                 job = await get_job(session=session, job_id=job_id)
                 if job is None or job.status is not JobStatus.QUEUED:
                     return None
-                order = _Order.of(job)
+                order = Order.of(job)
             order = order.on(account)
             changes = order.launch_changes(nonce, account)
             if not await launch_job(
@@ -560,7 +463,7 @@ class Dispatcher:
                 session=session, job_id=job_id, from_status=JobStatus.QUEUED, **changes
             )
 
-    async def _launch_written(self, run: _Run | None) -> None:
+    async def _launch_written(self, run: Run | None) -> None:
         """Wait for a SUBMITTED write that ran beside the send: every later write of the job
         waits for it (shielded: it must land even when a waiter is cancelled)."""
         if run is None or run.launch_write is None:
@@ -569,7 +472,7 @@ class Dispatcher:
             # Only a row changed behind this process's back (its lease was held) gets here.
             _log.error("a job sent here was no longer queued", extra={"job_id": run.job_id})
 
-    async def _adopt(self, job_id: int, slot: Slot) -> _Run | None:
+    async def _adopt(self, job_id: int, slot: Slot) -> Run | None:
         run = self._running.get(job_id)
         if run is None:
             return None
@@ -583,7 +486,7 @@ class Dispatcher:
         assert job is not None
         assert job.nonce is not None
         try:
-            await run.account.backend.submit(_Order.of(job).interaction(job.nonce))
+            await run.account.backend.submit(Order.of(job).interaction(job.nonce))
         except DiscordMaybeSent:
             _log.warning("interaction maybe sent; waiting", extra={"job_id": job_id})
         except BridgeError as exc:
@@ -591,7 +494,7 @@ class Dispatcher:
             return None
         return run
 
-    async def _await_outcome(self, run: _Run, slot: Slot) -> None:
+    async def _await_outcome(self, run: Run, slot: Slot) -> None:
         while True:
             if not await self._wait_for_outcome(run):
                 await self._fail(run.job_id, Failure.TIMEOUT, "")
@@ -622,7 +525,7 @@ class Dispatcher:
                 await self._fail(run.job_id, outcome, "")
                 return
 
-    async def _wait_for_outcome(self, run: _Run) -> bool:
+    async def _wait_for_outcome(self, run: Run) -> bool:
         """Until the run has an outcome (True), or no news for job_timeout (False).
 
         The timeout counts from the last news, not from the start: a slow but alive job is
@@ -656,7 +559,7 @@ class Dispatcher:
                 return False
         return True
 
-    async def _submit_modal(self, run: _Run, modal: ModalOpened) -> None:
+    async def _submit_modal(self, run: Run, modal: ModalOpened) -> None:
         """Fill in the form Midjourney opened (custom zoom, remix) and send it."""
         nonce = new_nonce()
         async with self.db.transaction() as session:
@@ -709,22 +612,10 @@ class Dispatcher:
 
     async def _succeed(self, job_id: int, result: Completed) -> bool:
         """Record the result; False if another job (of another process) has that message."""
-        image = result.image
         await self._launch_written(self._running.get(job_id))
         try:
             async with self.db.transaction() as session:
-                await succeed_job(
-                    session=session,
-                    job_id=job_id,
-                    result_message_id=result.ref.message_id,
-                    result_flags=result.ref.flags,
-                    result_hash=result.job_hash,
-                    result_url=image.url if image else None,
-                    result_filename=image.filename if image else None,
-                    result_kind=result.kind.value,
-                    buttons=[_button_json(button) for button in result.buttons],
-                    texts=list(result.texts),
-                )
+                await succeed_job(session=session, job_id=job_id, **result_columns(result))
         except IntegrityError:
             _log.warning(
                 "result already taken by another job",
@@ -812,9 +703,7 @@ class Dispatcher:
                 run.slot.give_back()
             return
         percent = event.percent if isinstance(event, Progress) else None
-        cancel = next((b for b in event.buttons if b.custom_id.startswith(_CANCEL)), None)
-        if cancel is not None:
-            run.cancel = (event.ref.message_id, cancel.custom_id, event.ref.flags)
+        run.cancel = cancel_of(event) or run.cancel
         interaction_ids = run.track.interaction_ids
         interaction_id = interaction_ids[-1] if interaction_ids else None
         stored = (event.ref.message_id, interaction_id)
@@ -842,7 +731,7 @@ class Dispatcher:
         await self._emit(JobProgress(run.job_id, percent, cancellable=run.cancel is not None))
         run.news.set()
 
-    def _settle(self, run: _Run, outcome: Completed | Failed | Failure) -> None:
+    def _settle(self, run: Run, outcome: Completed | Failed | Failure) -> None:
         run.outcome = outcome
         run.track.open = False
         run.news.set()

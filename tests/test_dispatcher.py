@@ -322,7 +322,7 @@ async def test_with_its_leases_in_doubt_a_process_stores_a_job_before_sending_it
     try:
         job_id = await add_job(db, prompt="a quiet pond", **mj.ownership())
         row = await _row(db, job_id)
-        mj._leases_sure_until = 0.0
+        mj._leases.renewed(-mj.lease_s)  # renewed long ago: the leases are in doubt
         async with database_busy(db):
             await mj.submit(job_id, chat_id=1, job=row)
             await asyncio.sleep(0.1)
