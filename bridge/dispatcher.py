@@ -313,6 +313,8 @@ class Dispatcher:
         )
         try:
             await run.account.backend.submit(interaction)
+        except DiscordMaybeSent:
+            _log.warning("cancel maybe sent; taken as sent", extra={"job_id": job_id})
         except BridgeError as exc:
             # A finished job's progress message is deleted: Discord knows it no more.
             if run.outcome is not None:
