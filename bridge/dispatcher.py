@@ -52,6 +52,7 @@ from bridge.interactions import Interaction, new_nonce
 from bridge.messages import (
     Completed,
     Deleted,
+    ErrorKind,
     Failed,
     IframeOpened,
     InteractionAck,
@@ -308,6 +309,7 @@ class Dispatcher:
         if run.cancel is None:
             return CancelOutcome.NOT_NOW
         message_id, custom_id, flags = run.cancel
+        run.cancelling = True
         interaction = Interaction(
             nonce=new_nonce(), message_id=message_id, custom_id=custom_id, message_flags=flags
         )
@@ -316,11 +318,14 @@ class Dispatcher:
         except DiscordMaybeSent:
             _log.warning("cancel maybe sent; taken as sent", extra={"job_id": job_id})
         except BridgeError as exc:
+            run.cancelling = False
             # A finished job's progress message is deleted: Discord knows it no more.
             if run.outcome is not None:
                 return CancelOutcome.FINISHED
             _log.warning("cancel refused", extra={"job_id": job_id, "error": str(exc)})
             return CancelOutcome.NOT_NOW
+        if run.outcome is Failure.CANCELLED:  # Midjourney's "(Stopped)" came first
+            return CancelOutcome.CANCELLED
         if run.outcome is not None:  # its result came while the press was on its way
             return CancelOutcome.FINISHED
         # Settled here, not on Midjourney's answer to the press, which nobody has recorded.
@@ -697,6 +702,9 @@ class Dispatcher:
             return
         self._correlator.applied(event)
         self._correlator.bind(run.track, event.ref, hash_of(event))
+        if isinstance(event, Failed) and run.cancelling and event.kind is ErrorKind.STOPPED:
+            self._settle(run, Failure.CANCELLED)  # Midjourney's word for our cancel
+            return
         if isinstance(event, Completed | Failed):
             self._settle(run, event)
             if isinstance(event, Completed) and run.slot is not None:

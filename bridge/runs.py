@@ -93,6 +93,7 @@ class Run:
     # Midjourney's Cancel Job button, as its latest progress message offers it:
     # (message id, custom_id, message flags).
     cancel: tuple[str, str, int] | None = None
+    cancelling: bool = False  # Cancel Job pressed: Midjourney's "(Stopped)" is ours
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
     stored: tuple[str, str | None] | None = None
     # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
