@@ -27,9 +27,9 @@ from tests.conftest import StartBot
 from tests.fakes.activity import FakeActivityHost
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.miniapp_helpers import PUBLIC_URL, free_port, init_data, region_key, token_of
 from tests.test_actions_e2e import Session
 from tests.test_imagine_e2e import reply_to
-from tests.miniapp_helpers import PUBLIC_URL, free_port, init_data, region_key, token_of
 
 pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
 
