@@ -13,7 +13,7 @@ from storage.db import Database
 from storage.models import QuotaEntry, QuotaState
 from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
 from tests.test_imagine_e2e import discord_fake_wait
 
 CANCEL = "✖️ Cancel"
@@ -62,14 +62,14 @@ async def test_cancel_of_a_running_job_presses_cancel_job_refunds_and_frees_the_
     ann, bob = tg.user(81), tg.user(82)
     ann_chat = tg.private_chat(ann)
     tg.send_text(ann_chat, ann, "/imagine a slow glacier")
-    progress = (await tg.wait_for("editMessageText", offers_cancel(81)))[-1]
+    progress = (await tg.wait_for(STATUS_EDITS, offers_cancel(81)))[-1]
     tg.send_text(tg.private_chat(bob), bob, "/imagine a quick sketch")  # waits for the slot
-    await tg.wait_for("editMessageText", lambda c: c.params["chat_id"] == 82)
+    await tg.wait_for(STATUS_EDITS, lambda c: c.params["chat_id"] == 82)
 
     tap(tg, ann_chat, ann, progress)
 
     told = await tg.wait_for(
-        "editMessageText", lambda c: c.params["chat_id"] == 81 and "Cancelled" in c.params["text"]
+        STATUS_EDITS, lambda c: c.params["chat_id"] == 81 and "Cancelled" in c.text
     )
     assert cancel_data(told[-1]) is None, "the Cancel key outlived the job"
     # Midjourney was told: its Cancel Job button pressed on the progress message.
@@ -80,10 +80,10 @@ async def test_cancel_of_a_running_job_presses_cancel_job_refunds_and_frees_the_
     assert first_reply not in model.results, "the cancelled job still finished"
     assert model.cancelled
     # The slot went to the waiting job, which finishes as usual.
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == 82
     assert await quota_by_chat(settings) == {81: QuotaState.REFUNDED, 82: QuotaState.CHARGED}
-    assert not tg.calls_of("sendPhoto")[1:]
+    assert not tg.results()[1:]
 
 
 async def test_cancel_of_a_waiting_job_drops_it_before_it_reaches_midjourney(
@@ -101,15 +101,15 @@ async def test_cancel_of_a_waiting_job_drops_it_before_it_reaches_midjourney(
     tg.send_text(tg.private_chat(ann), ann, "/imagine a long river")
     await discord_fake_wait(discord_fake, 1)
     tg.send_text(bob_chat, bob, "/imagine a short story")
-    queued = (await tg.wait_for("editMessageText", offers_cancel(84)))[-1]
-    assert "Queued" in queued.params["text"]
+    queued = (await tg.wait_for(STATUS_EDITS, offers_cancel(84)))[-1]
+    assert "Queued" in queued.text
 
     tap(tg, bob_chat, bob, queued)
 
     await tg.wait_for(
-        "editMessageText", lambda c: c.params["chat_id"] == 84 and "Cancelled" in c.params["text"]
+        STATUS_EDITS, lambda c: c.params["chat_id"] == 84 and "Cancelled" in c.text
     )
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == 83
     assert len(discord_fake.interactions) == 1, "the cancelled job was sent anyway"
     assert await quota_by_chat(settings) == {83: QuotaState.CHARGED, 84: QuotaState.REFUNDED}
@@ -129,13 +129,13 @@ async def test_a_tap_by_someone_else_gets_an_alert_and_changes_nothing(
     ann, bob, admin = tg.user(85), tg.user(86), tg.user(87)
     tg.set_admins(-3001, [87])
     tg.send_text(group, ann, "/imagine a windmill")
-    progress = (await tg.wait_for("editMessageText", offers_cancel(-3001)))[-1]
+    progress = (await tg.wait_for(STATUS_EDITS, offers_cancel(-3001)))[-1]
 
     tap(tg, group, bob, progress)
 
     alert = await tg.wait_for("answerCallbackQuery", lambda c: c.params.get("show_alert"))
     assert "group admin" in alert[0].params["text"]
-    photo = (await tg.wait_for("sendPhoto"))[0]
+    photo = (await tg.wait_for_results())[0]
     assert photo.params["chat_id"] == -3001
     assert len(discord_fake.interactions) == 1, "a foreign tap reached Midjourney"
     assert await quota_by_chat(settings) == {-3001: QuotaState.CHARGED}
@@ -145,12 +145,12 @@ async def test_a_tap_by_someone_else_gets_an_alert_and_changes_nothing(
     first = progress.params["message_id"]
     progress = (
         await tg.wait_for(
-            "editMessageText",
+            STATUS_EDITS,
             lambda c: offers_cancel(-3001)(c) and c.params["message_id"] != first,
         )
     )[-1]
     tap(tg, group, admin, progress)
     await tg.wait_for(
-        "editMessageText",
-        lambda c: c.params["chat_id"] == -3001 and "Cancelled" in c.params["text"],
+        STATUS_EDITS,
+        lambda c: c.params["chat_id"] == -3001 and "Cancelled" in c.text,
     )

@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.jobs import get_job
 from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_actions_e2e import button
 from tests.test_imagine_e2e import discord_fake_wait, photo_bytes
 
@@ -52,11 +52,11 @@ async def test_same_prompt_from_two_chats_in_every_view_and_order(
     await discord_fake_wait(discord_fake, 1)
     tg.send_text(tg.private_chat(bob), bob, "/imagine a lighthouse at dusk")
 
-    photos = await tg.wait_for("sendPhoto", count=2)
+    photos = await tg.wait_for_results(count=2)
     assert [p.params["chat_id"] for p in photos] == [32, 31]
     await photos_by_chat(settings, model, photos)
     await asyncio.sleep(0.2)
-    assert len(tg.calls_of("sendPhoto")) == 2, "a result was delivered twice"
+    assert len(tg.results()) == 2, "a result was delivered twice"
 
 
 async def test_with_the_user_session_down_mid_job_the_listener_still_delivers(
@@ -72,16 +72,16 @@ async def test_with_the_user_session_down_mid_job_the_listener_still_delivers(
     chat = tg.private_chat(ann)
     tg.send_text(chat, ann, "/imagine a paper boat --ar 3:2")
     # The first reply (with the nonce) and the ack reached the user session; then it is cut off.
-    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"])
+    await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text)
     await discord_fake.hold_connections("user")
 
-    grid = (await tg.wait_for("sendPhoto"))[0]
+    grid = (await tg.wait_for_results())[0]
     assert grid.params["chat_id"] == 61
     # And a button of that grid, still without the user session: its result comes back too.
     message = tg.message(61, grid.result["message_id"])
     assert message is not None
     tg.press_button(chat, ann, message, button(grid, "U2")["callback_data"])
-    upscale = (await tg.wait_for("sendPhoto", count=2))[-1]
+    upscale = (await tg.wait_for_results(count=2))[-1]
     assert upscale.params["chat_id"] == 61
     assert discord_fake.connected("user") == 0
 
@@ -97,14 +97,14 @@ async def test_a_resumed_user_session_replays_nothing_twice(
     await start_bot(discord_settings())
     ann = tg.user(62)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a tin robot")
-    await tg.wait_for("editMessageText", lambda c: "%" in c.params["text"])
+    await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text)
     # Dropped (not held): it RESUMEs, and the fake replays what it missed, which the listener
     # has delivered meanwhile.
     await discord_fake.drop_connections("user")
-    await tg.wait_for("sendPhoto")
+    await tg.wait_for_results()
     await discord_fake.wait_connected("user")
     await asyncio.sleep(0.3)
-    assert len(tg.calls_of("sendPhoto")) == 1
+    assert len(tg.results()) == 1
 
 
 async def test_same_prompt_race_with_the_user_session_down_follows_the_job_hash(
@@ -125,9 +125,9 @@ async def test_same_prompt_race_with_the_user_session_down_follows_the_job_hash(
     await discord_fake_wait(discord_fake, 1)
     tg.send_text(tg.private_chat(bob), bob, "/imagine a harbour at night")
     for chat in (33, 34):
-        await tg.wait_for("editMessageText", lambda c, chat=chat: c.params["chat_id"] == chat)
+        await tg.wait_for(STATUS_EDITS, lambda c, chat=chat: c.params["chat_id"] == chat)
     await discord_fake.hold_connections("user")
 
-    photos = await tg.wait_for("sendPhoto", count=2)
+    photos = await tg.wait_for_results(count=2)
     assert [p.params["chat_id"] for p in photos] == [34, 33]
     await photos_by_chat(settings, model, photos)
