@@ -45,12 +45,6 @@ def _animate(solo: str) -> list[dict[str, Any]]:
     ]
 
 
-def progress_buttons(job_hash: str) -> list[dict[str, Any]]:
-    """A progress message's one button since 2025 (midjourney-2026.md 1.2): it names the job."""
-    cancel = {**button(f"MJ::CancelJob::ByJobid::{job_hash}", "Cancel Job"), "style": 4}
-    return rows([cancel])
-
-
 def upscale_buttons(job_hash: str) -> list[dict[str, Any]]:
     """Under a V7 single picture ("Image #N"), as captured in 2026."""
     solo = f"1::{job_hash}::SOLO"
