@@ -18,6 +18,7 @@ from bot.albums import AlbumCollector
 from bot.delivery import Delivery
 from bot.handlers import (
     buttons,
+    cancel,
     chat_settings,
     fallback,
     groups,
@@ -120,6 +121,7 @@ def build_application(
             *pictures.HANDLERS,  # before imagine: it takes /imagine replying to a picture
             *imagine.HANDLERS,
             *buttons.HANDLERS,
+            *cancel.HANDLERS,
             *replies.HANDLERS,  # before plain prompts: an answer to a question is not a prompt
             *imagine.PLAIN_HANDLERS,
             *fallback.HANDLERS,
@@ -151,6 +153,7 @@ def make_accounts(settings: Settings, backend: Backend | None = None) -> list[Ac
             guild_id=str(config.guild_id or settings.discord_guild_id),
             channel_id=channel_id,
             activity_url=settings.discord_activity_url,
+            guild_ready_timeout=settings.discord_guild_ready_s,
         )
         mode = config.mode.value if config.mode else None
         accounts.append(Account(config.name, discord, config.concurrency, mode, channel_id))

@@ -73,3 +73,11 @@ class SettingChoice(CallbackData):
     PREFIX: ClassVar[str] = "s"
     option: str
     value: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CancelJob(CallbackData):
+    """✖️ Cancel under a job's status message: the job's id."""
+
+    PREFIX: ClassVar[str] = "x"
+    job_id: str

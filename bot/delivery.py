@@ -46,16 +46,18 @@ from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
     AccountPaused,
     AccountResumed,
+    Failure,
     JobEvent,
     JobFailed,
     JobProgress,
     JobSucceeded,
+    ResultDeleted,
 )
 from bridge.messages import ResultKind
-from storage.buttons import add_buttons
+from storage.buttons import add_buttons, expire_message_buttons
 from storage.db import Database
-from storage.jobs import get_job, set_job, undelivered_jobs
-from storage.models import Job, JobStatus, utcnow
+from storage.jobs import get_job, mark_delivered, set_job, undelivered_jobs
+from storage.models import Job, JobStatus
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -132,10 +134,14 @@ class Delivery:
 
     async def on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobProgress):
-            await self.progress.update(event.job_id, event.percent)
+            await self.progress.update(event.job_id, event.percent, event.cancellable)
         elif isinstance(event, JobSucceeded | JobFailed):
             self.progress.forget(event.job_id)  # its outcome goes into the status message
             self._spawn(event.job_id)
+        elif isinstance(event, ResultDeleted):
+            # Buttons of a Midjourney message that is gone cannot work: they say so when tapped.
+            async with self._db.transaction() as session:
+                await expire_message_buttons(session=session, discord_message_id=event.message_id)
         elif isinstance(event, AccountPaused):
             self._spawn_task(self._announce_pause(event), "pause")
         elif isinstance(event, AccountResumed):
@@ -216,9 +222,7 @@ class Delivery:
             return
         self._redeliveries.pop(job_id, None)
         async with self._db.transaction() as session:
-            await set_job(
-                session=session, job_id=job_id, delivered_at=utcnow(), delivered_message_id=shown
-            )
+            await mark_delivered(session=session, job_id=job_id, delivered_message_id=shown)
         if self.on_delivered is not None:
             self.on_delivered(job)
 
@@ -386,7 +390,11 @@ class Delivery:
         await self._put(job, None, body=body[:MESSAGE_LIMIT])
 
     async def _send_failure(self, job: Job) -> None:
-        body = failure_text(texts(job.language), job.error_kind or "unknown", job.error or "")
+        _ = texts(job.language)
+        if job.error_kind == Failure.CANCELLED:
+            body = _("✖️ Cancelled. Your quota was not charged.")
+        else:
+            body = failure_text(_, job.error_kind or "unknown", job.error or "")
         await self.progress.settle(job.id or 0)
         if job.status_message_id is not None:
             try:

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import ResultButton
+from bot.callbacks import CancelJob, ResultButton
 from bot.texts import N_, Texts
 from bridge.buttons import ButtonClass, ButtonKind, classify
 
@@ -158,3 +158,10 @@ def markup(
         return InlineKeyboardButton(key.label, callback_data=ResultButton(token).pack())
 
     return InlineKeyboardMarkup([[button(key, next(flat_tokens)) for key in row] for row in rows])
+
+
+def cancel_markup(_: Texts, job_id: int) -> InlineKeyboardMarkup:
+    """The keyboard of a status message whose job can be cancelled."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("✖️ Cancel"), callback_data=CancelJob(str(job_id)).pack())]]
+    )

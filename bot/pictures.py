@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from telegram import Bot, Message
 
 from bot.commands import parse_command
-from bridge.backend import Backend, Upload
+from bridge.interactions import Upload
+from bridge.staging import Stage
 
 # getFile downloads at most 20 MB.
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -56,11 +57,11 @@ async def download(bot: Bot, picture: Picture) -> bytes:
     return bytes(await file.download_as_bytearray())
 
 
-async def to_prompt_urls(bot: Bot, backend: Backend, pictures: tuple[Picture, ...]) -> list[str]:
+async def to_prompt_urls(bot: Bot, stage: Stage, pictures: tuple[Picture, ...]) -> list[str]:
     """Publish pictures on Discord; their URLs start an image prompt."""
-    return [await backend.publish(await download(bot, p), p.filename) for p in pictures]
+    return [await stage.publish(await download(bot, p), p.filename) for p in pictures]
 
 
-async def to_uploads(bot: Bot, backend: Backend, pictures: tuple[Picture, ...]) -> list[Upload]:
+async def to_uploads(bot: Bot, stage: Stage, pictures: tuple[Picture, ...]) -> list[Upload]:
     """Upload pictures for a slash command that takes attachments (describe, blend)."""
-    return [await backend.upload(await download(bot, p), p.filename) for p in pictures]
+    return [await stage.upload(await download(bot, p), p.filename) for p in pictures]

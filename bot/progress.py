@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.captions import progress_text
+from bot.keyboards import cancel_markup
 from bot.status import StatusMessages
 from bot.texts import texts
 from storage.db import Database
@@ -34,6 +35,8 @@ class _Status:
     message_id: int
     percent: int | None = None
     shown: int | None = -1
+    # ✖️ Cancel, while Midjourney's progress message offers Cancel Job.
+    markup: InlineKeyboardMarkup | None = None
 
     @property
     def chat_id(self) -> int:
@@ -70,7 +73,7 @@ class ProgressEditor:
         assert job.id is not None
         self._expected[job.id] = None if message_id is None else _Status(job, message_id)
 
-    async def update(self, job_id: int, percent: int | None) -> None:
+    async def update(self, job_id: int, percent: int | None, cancellable: bool = False) -> None:
         if job_id not in self._jobs and job_id in self._expected:
             self._jobs[job_id] = self._expected.pop(job_id)
         if job_id not in self._jobs:
@@ -95,6 +98,7 @@ class ProgressEditor:
         if status is None or (percent is None and status.percent is not None):
             return
         status.percent = percent
+        status.markup = cancel_markup(texts(status.job.language), job_id) if cancellable else None
         chat_id = status.chat_id
         if chat_id not in self._flushers:
             task = asyncio.create_task(self._flush(chat_id), name=f"progress-{chat_id}")
@@ -158,7 +162,7 @@ class ProgressEditor:
     async def _show(self, status: _Status) -> None:
         body = progress_text(texts(status.job.language), status.percent)
         try:
-            await self._status.edit(status.job, status.message_id, body)
+            await self._status.edit(status.job, status.message_id, body, status.markup)
         except RetryAfter:
             _log.info("progress edit dropped (flood control)", extra={"chat_id": status.chat_id})
         except BadRequest as exc:

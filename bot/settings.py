@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     discord_channel_id: int | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg"
+    # How long the listener bot waits after READY for its guilds before it counts as ready.
+    discord_guild_ready_s: float = Field(0.5, ge=0)
 
     database_url: str = "sqlite+aiosqlite:///./data/bot.db"
 

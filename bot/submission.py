@@ -18,6 +18,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.captions import SENDING
 from bot.dedup import remember_in
+from bot.keyboards import cancel_markup
 from bot.metrics import quota_refused
 from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.refusals import BUSY, PAUSED, UPLOAD_FAILED, QuotaRefusal, Refusal
@@ -26,9 +27,9 @@ from bot.texts import texts
 from bridge.errors import BridgeError, Paused, QueueFull
 from storage.chats import limits_for, quota_window
 from storage.errors import QuotaExceeded
-from storage.jobs import create_job, update_job
+from storage.jobs import create_job, fail_job, update_job
 from storage.models import Job, JobKind, JobStatus, utcnow
-from storage.quota import quota_day, refund, reserve
+from storage.quota import quota_day, reserve
 
 _log = logging.getLogger(__name__)
 
@@ -178,8 +179,10 @@ async def launch_job(
         return
     if position > 0 and status_id is not None:
         queued = _("⏳ Queued — number {position} in line.", position=position)
+        # A job still waiting here can be dropped from the queue.
+        markup = cancel_markup(_, job.id)
         try:
-            await services.delivery.status.edit(job, status_id, queued)
+            await services.delivery.status.edit(job, status_id, queued, markup)
         except TelegramError:
             # The job is queued and will be delivered: an error reply now would be untrue
             # (and a user who tried again would pay twice).
@@ -192,14 +195,14 @@ async def _copy_pictures(
     assert job.id is not None
     changes: dict[str, object] = {"status": JobStatus.QUEUED}
     # Pictures go to one account's channel, and the job then runs on that account.
-    account = services.dispatcher.pick_account()
-    changes["account"] = account.name
+    stage = services.dispatcher.stage()
+    changes["account"] = stage.account
     if job.kind is JobKind.IMAGINE:
         # Image prompts are URLs at the start of the prompt (formats a.7).
-        urls = await to_prompt_urls(bot, account.backend, pictures)
+        urls = await to_prompt_urls(bot, stage, pictures)
         changes["prompt"] = " ".join([*urls, job.prompt]).strip()
     else:
-        uploads = await to_uploads(bot, account.backend, pictures)
+        uploads = await to_uploads(bot, stage, pictures)
         changes["images"] = [
             {"filename": u.filename, "uploaded_filename": u.uploaded_filename} for u in uploads
         ]
@@ -219,14 +222,12 @@ async def _give_up(
     assert job.id is not None
     services.delivery.progress.forget(job.id)
     async with services.db.transaction() as session:
-        await update_job(
+        await fail_job(
             session=session,
             job_id=job.id,
-            status=JobStatus.FAILED,
-            error_kind=error_kind,
+            kind=error_kind,
             delivered_at=utcnow(),  # the message below is the delivery
         )
-        await refund(session=session, job_id=job.id)
     body = texts(job.language)(message, **values)
     if status_id is not None:
         await services.delivery.status.edit(job, status_id, body)

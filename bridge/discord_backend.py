@@ -14,7 +14,7 @@ import discord.http
 import yarl
 
 from bridge.backend import EventSink
-from bridge.constants import FALLBACK_COMMANDS, FLAG_EPHEMERAL, MIDJOURNEY_APP_ID
+from bridge.constants import FALLBACK_COMMANDS, MIDJOURNEY_APP_ID
 from bridge.errors import BridgeError, DiscordHTTPError
 from bridge.inpaint import DEFAULT_ACTIVITY_URL, ActivityClient
 from bridge.interactions import Command, Interaction, Place, Upload, payload
@@ -44,6 +44,7 @@ class DiscordBackend:
         channel_id: str,
         ready_timeout: float = 30.0,
         activity_url: str = DEFAULT_ACTIVITY_URL,
+        guild_ready_timeout: float = 0.5,
     ) -> None:
         self._api_url = api_url
         self._gateway_url = gateway_url
@@ -55,13 +56,18 @@ class DiscordBackend:
         self.editor = ActivityClient(base_url=activity_url)
         self._commands: dict[str, Command] = {}
         self._sink: EventSink | None = None
-        self._listener = ChannelListener(channel_id=channel_id, sink=self._on_raw)
+        self._listener = ChannelListener(
+            channel_id=channel_id, sink=self._on_raw, guild_ready_timeout=guild_ready_timeout
+        )
         self._listener_task: asyncio.Task[None] | None = None
         self.user_gateway = UserGateway(
             gateway_url=gateway_url,
             token=user_token,
             channel_id=channel_id,
-            sink=self._on_user_event,
+            # Everything the user session sees, public messages too: Discord may show the
+            # listener bot no nonce and no interaction_metadata, and the dispatcher takes each
+            # message once, whichever copy comes first.
+            sink=self._on_raw,
             on_fatal=self._on_user_gateway_fatal,
         )
         # Called when Discord ends the user account's session for good (token revoked, ...).
@@ -191,13 +197,6 @@ class DiscordBackend:
             await asyncio.gather(self._listener_task, return_exceptions=True)
         await self.rest.aclose()
         await self.editor.aclose()
-
-    async def _on_user_event(self, event: str, data: dict[str, Any]) -> None:
-        # Public channel messages come from the listener bot; from the user's own session we
-        # take what only it sees: interaction results, forms, and ephemeral messages.
-        if event.startswith("MESSAGE_") and not int(data.get("flags") or 0) & FLAG_EPHEMERAL:
-            return
-        await self._on_raw(event, data)
 
     async def _on_user_gateway_fatal(self, code: int, reason: str) -> None:
         _log.error("the Midjourney account's session was ended", extra={"code": code})

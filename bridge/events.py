@@ -19,6 +19,7 @@ class Failure(StrEnum):
     REFUSED = "refused"  # INTERACTION_FAILURE: Midjourney did not take the interaction
     LOST = "lost"  # cannot be recovered after a restart
     INPAINT_REFUSED = "inpaint_refused"  # Midjourney's editor did not take the mask
+    CANCELLED = "cancelled"  # the requester (or a group admin) cancelled it
     INTERNAL = "internal"
 
 
@@ -37,6 +38,16 @@ class JobStarted:
 class JobProgress:
     job_id: int
     percent: int | None
+    # Midjourney's progress message offers Cancel Job: Dispatcher.cancel can stop it there.
+    cancellable: bool = False
+
+
+class CancelOutcome(StrEnum):
+    """What Dispatcher.cancel did."""
+
+    CANCELLED = "cancelled"  # dropped from the queue, or Midjourney was told; refunded
+    FINISHED = "finished"  # too late: it has an outcome (a result is delivered as usual)
+    NOT_NOW = "not_now"  # running, but Midjourney offers no Cancel Job for it (yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,13 @@ class JobFailed:
     job_id: int
     reason: str  # an ErrorKind or Failure value
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultDeleted:
+    """Midjourney deleted a message that may be a result: its buttons cannot work any more."""
+
+    message_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +89,7 @@ JobEvent = (
     | JobProgress
     | JobSucceeded
     | JobFailed
+    | ResultDeleted
     | AccountPaused
     | AccountResumed
 )

@@ -52,6 +52,19 @@ class FairQueue:
                 return self._served(entry[0], entry[2])
         return None
 
+    def remove(self, job_id: int) -> bool:
+        """Take a job out without serving it (it was cancelled); False if it was not waiting."""
+        if job_id not in self._chat_of:
+            return False
+        self._heap = [entry for entry in self._heap if entry[2] != job_id]
+        heapq.heapify(self._heap)
+        chat_id = self._chat_of.pop(job_id)
+        self._count[chat_id] -= 1
+        if not self._count[chat_id]:
+            del self._count[chat_id]
+            del self._last_tag[chat_id]
+        return True
+
     def __contains__(self, job_id: object) -> bool:
         return job_id in self._chat_of
 

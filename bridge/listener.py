@@ -22,7 +22,9 @@ RawSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class ChannelListener(discord.Client):
-    def __init__(self, *, channel_id: str, sink: RawSink) -> None:
+    def __init__(
+        self, *, channel_id: str, sink: RawSink, guild_ready_timeout: float = 0.5
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
@@ -32,7 +34,8 @@ class ChannelListener(discord.Client):
             enable_debug_events=True,
             max_messages=None,  # we never use discord.py's cache
             chunk_guilds_at_startup=False,
-            guild_ready_timeout=0.5,
+            # After READY, discord.py waits this long for each guild before on_ready.
+            guild_ready_timeout=guild_ready_timeout,
         )
         self._channel_id = channel_id
         self._sink = sink

@@ -102,6 +102,7 @@ class Started:
     ref: MessageRef
     prompt: str
     queued: bool = False
+    buttons: tuple[Button, ...] = ()  # Cancel Job, on Midjourney's messages since 2025
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,7 @@ class Progress:
     prompt: str
     percent: int | None
     preview: Image | None = None
+    buttons: tuple[Button, ...] = ()  # Cancel Job (MJ::CancelJob::ByJobid::<uuid>)
 
 
 @dataclass(frozen=True, slots=True)

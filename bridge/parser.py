@@ -329,7 +329,8 @@ def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
     if _PLACEHOLDER.search(status) is not None:
         return None  # a video is being posted; its real message follows
     if _WAITING in status:
-        return Started(ref=message_ref(data), prompt=prompt)
+        found = buttons(data.get("components") or ())
+        return Started(ref=message_ref(data), prompt=prompt, buttons=found)
     if _STOPPED in status:
         return _parse_stopped(data, prompt)
     percent = _PERCENT.search(status)
@@ -344,7 +345,10 @@ def _parse_progress(data: RawMessage, prompt: str, percent: int | None) -> Progr
     """`(15%)`: the job runs; the first attachment, if any, is the `grid_0.webp` preview."""
     attachments = data.get("attachments")
     preview = _image(attachments[0]) if attachments else None
-    return Progress(ref=message_ref(data), prompt=prompt, percent=percent, preview=preview)
+    found = buttons(data.get("components") or ())
+    return Progress(
+        ref=message_ref(data), prompt=prompt, percent=percent, preview=preview, buttons=found
+    )
 
 
 def _parse_stopped(data: RawMessage, prompt: str) -> Failed:

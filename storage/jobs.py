@@ -1,4 +1,10 @@
-"""Job rows: creation, transitions and the look-ups a restart needs."""
+"""Job rows: creation, transitions and the look-ups a restart needs.
+
+A job's life goes through five calls (arq's finish_job is the model): `launch_job` (sent to
+Midjourney), `record_progress`, then one outcome, `succeed_job` (the result and the charge in
+one transaction) or `fail_job` (the refund, unless the job finished already), and at last
+`mark_delivered`. The quota ledger is settled here and nowhere else on a job's way.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import FINISHED, Job, JobStatus, utcnow
+from storage.quota import charge, refund
 
 
 async def create_job(*, session: AsyncSession, job: Job) -> Job:
@@ -137,3 +144,55 @@ async def undelivered_jobs(*, session: AsyncSession, owner: str) -> Sequence[Job
         .order_by(col(Job.id))
     )
     return rows.all()
+
+
+# -- the lifecycle --------------------------------------------------------------------------
+
+
+async def launch_job(
+    *, session: AsyncSession, job_id: int, from_status: JobStatus, **changes: Any
+) -> bool:
+    """The job goes to Midjourney: SUBMITTED with its nonce and account, only if it is still
+    `from_status` (one process sends it, whoever else may have claimed it)."""
+    return await move_job(
+        session=session, job_id=job_id, from_status=from_status,
+        status=JobStatus.SUBMITTED, **changes,
+    )  # fmt: skip
+
+
+async def record_progress(*, session: AsyncSession, job_id: int, **changes: Any) -> bool:
+    """RUNNING, with what a restart needs to find the job's messages again; nothing is
+    written (False) once the job has finished."""
+    return await set_job_unless_finished(
+        session=session, job_id=job_id, status=JobStatus.RUNNING, **changes
+    )
+
+
+async def succeed_job(*, session: AsyncSession, job_id: int, **result: Any) -> None:
+    """SUCCEEDED with its result, and its quota charged, in the caller's one transaction.
+
+    The result's message is unique among jobs: IntegrityError when another job has it.
+    """
+    await set_job(session=session, job_id=job_id, status=JobStatus.SUCCEEDED, progress=100,
+                  **result)  # fmt: skip
+    await charge(session=session, job_id=job_id)
+
+
+async def fail_job(
+    *, session: AsyncSession, job_id: int, kind: str, detail: str = "", **changes: Any
+) -> bool:
+    """FAILED and refunded, unless it has finished already (then False, nothing changes)."""
+    job = await get_job(session=session, job_id=job_id)
+    if job is None or job.status.finished:
+        return False
+    await update_job(
+        session=session, job_id=job_id, status=JobStatus.FAILED, error_kind=kind,
+        error=detail[:500], **changes,
+    )  # fmt: skip
+    await refund(session=session, job_id=job_id)
+    return True
+
+
+async def mark_delivered(*, session: AsyncSession, job_id: int, **changes: Any) -> None:
+    """The chat has the job's outcome: a restart does not deliver it again."""
+    await set_job(session=session, job_id=job_id, delivered_at=utcnow(), **changes)

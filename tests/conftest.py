@@ -18,7 +18,7 @@ from bot.app import run
 from bot.settings import Settings
 from bridge.backend import Backend
 from bridge.simulator import MidjourneyModel
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, ListenerView
 from tests.fakes.telegram import FakeTelegram
 from tests.postgres import PostgresServer, postgres_server
 
@@ -73,12 +73,23 @@ def model() -> MidjourneyModel:
 
 
 @pytest.fixture
-async def discord_fake(model: MidjourneyModel) -> AsyncIterator[FakeDiscord]:
+def listener_sees() -> ListenerView:
+    """What the listener bot is shown of Midjourney's messages. The strictest view by default:
+    nothing on the critical path may rest on Discord showing it a nonce or interaction
+    metadata. Tests parametrize this name to run in the other views too."""
+    return "no_nonce_no_metadata"
+
+
+@pytest.fixture
+async def discord_fake(
+    model: MidjourneyModel, listener_sees: ListenerView
+) -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord(
         bot_token=DISCORD_BOT_TOKEN,
         user_token=DISCORD_USER_TOKEN,
         guild_id=GUILD_ID,
         channel_id=CHANNEL_ID,
+        listener_sees=listener_sees,
     ) as fake:
         fake.behaviour = model
         yield fake
@@ -117,6 +128,7 @@ def discord_settings(
             "discord_channel_id": CHANNEL_ID,
             "discord_api_url": discord_fake.api_url,
             "discord_gateway_url": discord_fake.gateway_url,
+            "discord_guild_ready_s": 0.01,
         }
         values.update(overrides)
         return make_settings(**values)

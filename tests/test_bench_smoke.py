@@ -18,6 +18,7 @@ from bench.__main__ import FIGURE_KEYS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(150)
 def test_quick_benchmark_run_prints_the_table_and_writes_every_figure(tmp_path: Path) -> None:
     output = tmp_path / "results.json"

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from bridge.accounts import Account
-from bridge.dispatcher import Dispatcher, prompt_key
+from bridge.dispatcher import Dispatcher
 from bridge.errors import QueueFull
-from bridge.events import JobEvent, JobFailed, JobProgress, JobSucceeded
+from bridge.events import CancelOutcome, JobEvent, JobFailed, JobProgress, JobSucceeded
 from bridge.interactions import Interaction
 from bridge.parser import parse
+from bridge.prompts import prompt_key
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.jobs import create_job, get_job, update_job
@@ -321,7 +322,7 @@ async def test_with_its_leases_in_doubt_a_process_stores_a_job_before_sending_it
     try:
         job_id = await add_job(db, prompt="a quiet pond", **mj.ownership())
         row = await _row(db, job_id)
-        mj._leases_sure_until = 0.0
+        mj._leases.renewed(-mj.lease_s)  # renewed long ago: the leases are in doubt
         async with database_busy(db):
             await mj.submit(job_id, chat_id=1, job=row)
             await asyncio.sleep(0.1)
@@ -330,3 +331,54 @@ async def test_with_its_leases_in_doubt_a_process_stores_a_job_before_sending_it
         assert (await _row(db, job_id)).nonce == backend.sent[0].nonce
     finally:
         await mj.aclose()
+
+
+async def test_a_cancel_that_races_the_result_leaves_the_result_to_be_delivered(
+    db: Database,
+) -> None:
+    model = MidjourneyModel(step_delay=0.05, image_size=64)
+    recorder = Recorder()
+    async with dispatcher(db, model, concurrency=1) as mj:
+        mj.subscribe(recorder)
+        job_id = await add_job(db, prompt="a racing snail")
+        await mj.submit(job_id, chat_id=1)
+        progress = await recorder.until(JobProgress)
+        assert progress[-1].cancellable, "Midjourney's progress message offers Cancel Job"
+        backend = mj.accounts["main"].backend
+        send = backend.submit
+
+        async def late(interaction: Interaction) -> None:
+            # The press reaches Midjourney only once the job has finished there.
+            if (interaction.custom_id or "").startswith("MJ::CancelJob::"):
+                await recorder.finished(1)
+            await send(interaction)
+
+        backend.submit = late  # type: ignore[method-assign]
+        assert await mj.cancel(job_id) is CancelOutcome.FINISHED
+        assert await mj.cancel(job_id) is CancelOutcome.FINISHED
+    assert isinstance((await recorder.finished(1))[0], JobSucceeded)
+    assert await quota_state(db, job_id) is QuotaState.CHARGED
+
+
+async def test_a_cancelled_waiting_job_leaves_the_queue_refunded_and_never_runs(
+    db: Database,
+) -> None:
+    model = MidjourneyModel(step_delay=0.001, image_size=64, hang_words={"hang"})
+    recorder = Recorder()
+    async with dispatcher(db, model, concurrency=1) as mj:
+        mj.subscribe(recorder)
+        running = await add_job(db, prompt="hang on")
+        waiting = await add_job(db, prompt="never sent")
+        await mj.submit(running, chat_id=1)
+        assert await mj.submit(waiting, chat_id=2) == 1
+        assert await mj.cancel(waiting) is CancelOutcome.CANCELLED
+        failed = await recorder.finished(1)
+        assert mj.waiting == 0
+        await recorder.until(JobProgress)  # the running job reached Midjourney
+    assert failed == [JobFailed(waiting, "cancelled", "")]
+    assert await quota_state(db, waiting) is QuotaState.REFUNDED
+    assert [prompt_of_payload(p) for p in model.interactions] == ["hang on"]
+
+
+def prompt_of_payload(payload: dict[str, Any]) -> str:
+    return str(payload["data"]["options"][0]["value"])

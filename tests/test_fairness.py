@@ -72,3 +72,14 @@ async def test_a_private_job_is_not_stuck_behind_a_groups_backlog(
     # The place shown was true: behind the group's next job (the hung one holds the only slot).
     shown = [c.text for c in tg.calls_of(STATUS_EDITS) if c.params["chat_id"] == 62]
     assert "number 2 in line" in shown[0], shown
+
+
+def test_a_removed_job_is_not_served_and_costs_its_chat_no_turn() -> None:
+    queue = FairQueue()
+    for chat, job in ((1, 10), (1, 11), (2, 20)):
+        queue.append(chat, job)
+    assert queue.remove(11)
+    assert not queue.remove(11)
+    assert 11 not in queue
+    assert list(queue) == [10, 20]
+    assert [queue.popleft(), queue.popleft()] == [10, 20]

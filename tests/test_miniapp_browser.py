@@ -31,6 +31,8 @@ from tests.miniapp_helpers import PUBLIC_URL, free_port, init_data, region_key, 
 from tests.test_actions_e2e import Session
 from tests.test_imagine_e2e import reply_to
 
+pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
+
 DARK = {
     "bg_color": "#17212b",
     "text_color": "#f5f5f5",

@@ -24,7 +24,7 @@ from tests.fakes.discord import FakeDiscord, prompt_of
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.postgres import PostgresServer
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 async def test_two_processes_take_over_a_dead_ones_jobs_each_exactly_once(

@@ -7,6 +7,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.settings import Settings
@@ -16,6 +17,8 @@ from storage.models import Job, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
 from tests.test_imagine_e2e import discord_fake_wait
+
+pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
 
 
 async def test_sigkill_with_jobs_queued_and_running_loses_and_repeats_nothing(

@@ -68,15 +68,15 @@ async def stats(update: Update, context: BotContext) -> None:
     window = quota_window(tz=services.settings.quota_tz)
     async with services.db.transaction() as session:
         rows = await chat_stats(session=session, day=window.day)
-    dispatcher = services.dispatcher
+    status = services.dispatcher.status()
     lines = [
         _(
             "📊 Midjourney: {running} running, {waiting} waiting.",
-            running=dispatcher.in_flight,
-            waiting=dispatcher.waiting,
+            running=status.in_flight,
+            waiting=status.waiting,
         )
     ]
-    for account in dispatcher.accounts.values():
+    for account in status.accounts:
         state = _("healthy") if account.paused is None else f"⏸ {account.paused}"
         lines.append(
             _(
@@ -112,7 +112,7 @@ async def resume(update: Update, context: BotContext) -> None:
         return
     _ = context.texts
     services = context.services
-    if all(account.healthy for account in services.dispatcher.accounts.values()):
+    if not services.dispatcher.status().any_paused:
         await message.reply_text(_("Nothing is paused."))
         return
     await services.dispatcher.resume()

@@ -87,7 +87,14 @@ _KIND = web.RequestKey("kind", str)  # which token authorised a REST request
 _AUDIENCE_KINDS: dict[str, set[Kind]] = {
     "all": {"bot", "user"}, "bots": {"bot"}, "users": {"user"},
 }
-
+# What the listener bot is shown of a message: Discord does not promise other applications a
+# message's nonce or interaction_metadata, so tests run with either or both withheld.
+ListenerView = Literal["everything", "no_nonce", "no_nonce_no_metadata"]
+_HIDDEN_FROM_BOTS: dict[str, tuple[str, ...]] = {
+    "everything": (),
+    "no_nonce": ("nonce",),
+    "no_nonce_no_metadata": ("nonce", "interaction_metadata", "interaction"),
+}
 
 
 def prompt_of(payload: JSON) -> str:
@@ -211,6 +218,7 @@ class FakeDiscord:
         guild_id: str = "111111111111111111",
         channel_id: str = "222222222222222222",
         heartbeat_interval_ms: int = 41250,
+        listener_sees: ListenerView = "everything",
     ) -> None:
         self.bot_token = bot_token
         self.user_token = user_token
@@ -218,6 +226,10 @@ class FakeDiscord:
         self.guild_id = guild_id
         self.channel_id = channel_id
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.listener_sees: ListenerView = listener_sees
+        # Bots' sessions get each dispatch before users' (else in the order they connected).
+        self.listener_first = False
+        self._held: set[Kind] = set()  # kinds whose sessions cannot connect (hold_connections)
         self.behaviour: Behaviour | None = None
         self.commands: list[JSON] = [
             {"id": cid, "version": version, "name": name, "type": 1,
@@ -398,9 +410,14 @@ class FakeDiscord:
         if audience not in _AUDIENCE_KINDS:
             raise ValueError(f"audience must be all, bots or users, not {audience!r}")
         kinds = _AUDIENCE_KINDS[audience]
-        for session in list(self._sessions.values()):
+        hidden = _HIDDEN_FROM_BOTS[self.listener_sees] if event.startswith("MESSAGE_") else ()
+        shown = {key: value for key, value in data.items() if key not in hidden}
+        sessions = list(self._sessions.values())
+        if self.listener_first:
+            sessions.sort(key=lambda session: session.kind != "bot")
+        for session in sessions:
             if session.kind in kinds:
-                await session.push(event, data)
+                await session.push(event, shown if session.kind == "bot" else data)
 
     # -- gateway control for tests ---------------------------------------------------------
 
@@ -428,6 +445,15 @@ class FakeDiscord:
         # 4000 ("unknown error") is resumable: discord.py reconnects at once with RESUME.
         await asyncio.gather(*(ws.close(code=4000, message=b"dropped by test") for ws in dropped),
                              return_exceptions=True)
+
+    async def hold_connections(self, kind: Kind) -> None:
+        """Cut this kind's sessions off until `release_connections`: their sockets close and
+        every IDENTIFY or RESUME is turned away (what they miss waits for their RESUME)."""
+        self._held.add(kind)
+        await self.drop_connections(kind)
+
+    def release_connections(self, kind: Kind) -> None:
+        self._held.discard(kind)
 
     def fail_next(self, method: str, path_regex: str, *, status: int,
                   body: JSON | None = None, times: int = 1, retry_after: float | None = None,
@@ -648,6 +674,9 @@ class FakeDiscord:
         if kind is None:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
+        if kind in self._held:
+            await ws.close(code=4000, message=b"held by test")
+            return None
         self.identifies.append({**data, "kind": kind})
         session = _Session(id=secrets.token_hex(16), kind=kind)
         ready: JSON = {
@@ -667,6 +696,9 @@ class FakeDiscord:
 
     async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> _Session | None:
         self.resumes.append(dict(data))
+        if self._kind_of(str(data.get("token", ""))) in self._held:
+            await ws.close(code=4000, message=b"held by test")
+            return None
         session = self._sessions.get(str(data.get("session_id")))
         if session is None or session.kind != self._kind_of(str(data.get("token", ""))):
             # d=false: not resumable, the client has to IDENTIFY again.

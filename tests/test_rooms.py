@@ -1,0 +1,55 @@
+"""The one-way doors between the rooms: bridge never reaches into bot or Telegram, and leaves
+the quota ledger and the bot's button tokens to storage's job lifecycle and to the bot."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# room -> modules it must not import (a prefix matches its submodules too)
+FORBIDDEN = {
+    "bridge": ("bot", "telegram", "storage.quota", "storage.buttons"),
+    "storage": ("bot", "bridge", "telegram", "discord"),
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("room", sorted(FORBIDDEN))
+def test_a_room_imports_nothing_behind_its_one_way_doors(room: str) -> None:
+    crossings = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / room).rglob("*.py"))
+        for name in imports_of(path)
+        if any(name == banned or name.startswith(f"{banned}.") for banned in FORBIDDEN[room])
+    ]
+    assert crossings == []
+
+
+def test_only_the_composition_root_of_the_bot_touches_a_midjourney_backend() -> None:
+    """Pictures are staged and results fetched through the dispatcher: no bot module but the
+    entry points (bot/app.py builds the accounts) holds a backend."""
+    touching = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        # bot/health.py reads the gateway sessions' state off each backend (ops' health
+        # check); it should come with the dispatcher's status snapshot instead.
+        if path.parent.name == "bot" and path.name in ("app.py", "__main__.py", "health.py"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = imports_of(path)
+        uses = any(isinstance(n, ast.Attribute) and n.attr == "backend" for n in ast.walk(tree))
+        if uses or names & {"bridge.backend", "bridge.discord_backend", "bridge.simulator"}:
+            touching.append(str(path.relative_to(ROOT)))
+    assert touching == []
