@@ -32,7 +32,9 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.captions import action_text, caption_for
 from bot.settings import Settings
+from bot.texts import texts
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
@@ -263,14 +265,15 @@ class Chaos:
     def _tap(self, chat: JSONDict, user: JSONDict) -> None:
         """U1 on one of the chat's grids that nobody upscaled yet."""
         tapped = {r.caption for r in self.requests}
+        upscaled = action_text(texts("en"), "upscale:1")
         for message in self.tg.bot_messages(chat["id"]):
             caption = words(message)
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
             key = next((k for row in rows for k in row if k.get("text") == "U1"), None)
-            if key is None or f"U1 · {caption}" in tapped:
+            if key is None or f"{upscaled} — {caption}" in tapped:
                 continue
             self.tg.press_button(chat, user, message, key["callback_data"])
-            self.requests.append(Request(chat["id"], f"U1 · {caption}"))
+            self.requests.append(Request(chat["id"], f"{upscaled} — {caption}"))
             return
 
     # -- the run -------------------------------------------------------------------------
@@ -366,7 +369,8 @@ class Chaos:
             entries = (await session.exec(select(QuotaEntry))).all()
         by_prompt: dict[str, int] = {}
         for job in jobs.values():
-            caption = f"{job.label} · {job.prompt}" if job.label else job.prompt
+            # What the user should see for this job, by the bot's own wording.
+            caption = words({"caption": caption_for(job, texts(job.language), downscaled=False)})
             by_prompt[caption] = by_prompt.get(caption, 0) + 1
             if job.delivered_at is None:
                 problems.append(f"job {job.id} ({job.status}) never delivered")
