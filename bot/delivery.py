@@ -17,6 +17,7 @@ from telegram import (
     Bot,
     InlineKeyboardMarkup,
     InputFile,
+    InputMedia,
     InputMediaPhoto,
     Message,
     ReplyParameters,
@@ -29,10 +30,14 @@ from bot.keyboards import Key, RegionButton, layout, markup
 from bot.progress import ProgressEditor
 from bot.status import StatusMessages, gone, shows_picture, unchanged
 from bot.texts import failure_reason, text
+from bot.video_delivery import ask_motion, too_large_text, video_media
+from bot.video_jobs import is_video_clip, is_video_result
+from bot.video_pool import VideoConverter
 from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
     AccountPaused,
     AccountResumed,
+    JobAsks,
     JobEvent,
     JobFailed,
     JobProgress,
@@ -73,7 +78,7 @@ _INFO_LABELS = {
 _MODE_SWITCHED = {JobKind.FAST: "mode_now_fast", JobKind.RELAX: "mode_now_relax"}
 # A video has no delivery yet (the video issue): the user is told so in words, never shown a
 # still of it, and its U1-U4 (video upscales) are not offered.
-_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value, ResultKind.VIDEO.value}
+_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,7 @@ class Delivery:
         attempts: int = 5,
         redeliver_after: float = 30.0,
         miniapp: MiniAppLinks | None = None,
+        video: VideoConverter | None = None,
     ) -> None:
         self._bot = bot
         self._miniapp = miniapp  # None: no Vary (Region) button
@@ -149,6 +155,7 @@ class Delivery:
         self._redeliveries: dict[int, int] = {}
         self._waits: set[asyncio.Task[None]] = set()  # redeliveries waiting for their turn
         self.status = StatusMessages(bot)
+        self._video = video or VideoConverter()
         self.progress = ProgressEditor(
             bot=bot, db=db, status=self.status, interval=progress_interval, has_room=has_room
         )
@@ -163,6 +170,8 @@ class Delivery:
         elif isinstance(event, JobSucceeded | JobFailed):
             self.progress.forget(event.job_id)  # its outcome goes into the status message
             self._spawn(event.job_id)
+        elif isinstance(event, JobAsks):
+            self._spawn_task(ask_motion(self._bot, self._db, event.job_id), "ask")
         elif isinstance(event, AccountPaused):
             self._spawn_task(self._announce_pause(event), "pause")
         elif isinstance(event, AccountResumed):
@@ -204,6 +213,7 @@ class Delivery:
         await self.progress.aclose()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._video.aclose()
 
     def _spawn(self, job_id: int) -> None:
         # A job can be due twice at once (its success event, and the start-up sweep of
@@ -281,7 +291,8 @@ class Delivery:
             texts = job.texts
             rows = [[Key(f"{n}\ufe0f\u20e3", "imagine") for n in range(1, len(texts) + 1)]]
         else:
-            original = job.result_kind in _UPSCALES
+            # A clip's 📎 sends Midjourney's own MP4, as an upscale's sends its PNG.
+            original = job.result_kind in _UPSCALES or is_video_clip(job)
             label = text(job.language, "button_original") if original else None
             rows = layout(job.buttons, original_label=label, region=self._miniapp is not None)
         tokens = await add_buttons(
@@ -301,8 +312,8 @@ class Delivery:
             await self._send_text(job, info_text(job.language, job.texts))
         elif job.result_kind == ResultKind.NOTICE.value:
             await self._send_text(job, notice_text(job))
-        elif job.result_kind == ResultKind.VIDEO.value:
-            await self._send_text(job, text(job.language, "video_not_yet"))
+        elif is_video_result(job):
+            return await self._send_video(job, keys)
         else:
             return await self._send_photo(job, keys)
         return None
@@ -347,7 +358,7 @@ class Delivery:
         job: Job,
         keyboard: InlineKeyboardMarkup | None,
         *,
-        media: InputMediaPhoto | None = None,
+        media: InputMedia | None = None,
         body: str | None = None,
     ) -> int:
         """Put the outcome into the job's message: the picture (editMessageMedia) or words;
@@ -392,6 +403,21 @@ class Delivery:
         if stale is not None and stale != message.message_id:
             await self._delete_quietly(job, stale)
         return message.message_id
+
+    async def _send_video(self, job: Job, keys: _Keys) -> int:
+        """A video grid or clip as an MP4 that plays in the chat (bot/video_delivery.py),
+        converted off the loop (bot/video_pool.py)."""
+        assert job.result_url is not None
+        async for attempt in await self._retrying():
+            with attempt:
+                data = await self._fetch(job.result_url, job.account)
+        clip = await self._video.convert(data, None, job.result_filename or "")
+        caption = caption_for(job, job.language, downscaled=False)
+        keyboard = markup(keys.rows, keys.tokens)
+        media = video_media(job, clip, caption)
+        if media is None:
+            return await self._put(job, keyboard, body=too_large_text(job, caption))
+        return await self._put(job, keyboard, media=media)
 
     async def _send_description(self, job: Job, keys: _Keys) -> None:
         """Describe's four prompts (or shorten's suggestions) as text, each with a button that

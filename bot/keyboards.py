@@ -45,16 +45,16 @@ _KINDS: dict[ButtonKind, tuple[int, str]] = {
     ButtonKind.ZOOM: (4, "{zoom}"),
     ButtonKind.CUSTOM_ZOOM: (4, "🔎 Custom Zoom"),
     ButtonKind.PAN: (5, "{pan}"),
+    # A video grid's U1-U4 (same labels as a picture grid's): one clip each.
+    ButtonKind.VIDEO_UPSCALE: (0, "🎬 {index}"),
+    ButtonKind.ANIMATE: (6, "🎞 Animate ({motion} motion)"),
+    ButtonKind.EXTEND: (6, "🎞 Extend ({motion} motion)"),
 }
-_UNKNOWN_ROW = 6
-# Known, but not driven from Telegram (yet): video buttons need video delivery, a bookmark or a
-# web link makes no picture, Cancel is the status message's. (Vary (Region) needs the Mini App:
-# see `layout`.)
+_UNKNOWN_ROW = 7
+# Known, but not driven from Telegram: a bookmark or a web link makes no picture, Cancel is the
+# status message's. (Vary (Region) needs the Mini App: see `layout`.)
 _LEFT_OUT = frozenset(
     {
-        ButtonKind.ANIMATE,
-        ButtonKind.EXTEND,
-        ButtonKind.VIDEO_UPSCALE,
         ButtonKind.BOOKMARK,
         ButtonKind.CANCEL,
         ButtonKind.LINK,
@@ -86,6 +86,7 @@ def _key_for(button: Mapping[str, Any]) -> tuple[int, Key] | None:
         detail=detail,
         zoom=_ZOOMS.get(found.detail, "🔎 Zoom Out"),
         pan=_PANS.get(found.detail, "↔️"),
+        motion=found.detail.capitalize(),
     )
     return row, Key(shown, action, custom_id)
 

@@ -17,7 +17,9 @@ from bridge.backend import Backend, Upload
 MAX_DOWNLOAD = 20 * 1024 * 1024
 _IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
-COMMAND = re.compile(r"^/(imagine|describe|blend)(?:@(\w+))?(?:\s+(.*))?$", re.DOTALL | re.I)
+COMMAND = re.compile(
+    r"^/(imagine|describe|blend|video)(?:@(\w+))?(?:\s+(.*))?$", re.DOTALL | re.I
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Final
 
 from bot.settings import Settings
 from bot.texts import text
+from bot.video_jobs import turbo_refused
 from bridge.banned_words import BannedWords
 from bridge.prompts import ParamProblem, ProblemCode, validate
 
@@ -71,6 +72,8 @@ def refusal(prompt: str, banned: BannedWords, lang: str) -> str | None:
     term = banned.find(prompt)
     if term is not None:
         return text(lang, "prompt_blocked", term=term)
+    if turbo_refused(prompt):
+        return text(lang, "video_turbo")
     problems = validate(prompt)
     if not problems:
         return None

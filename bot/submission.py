@@ -20,6 +20,7 @@ from bot.metrics import quota_refused
 from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.services import Services
 from bot.texts import text
+from bot.video_jobs import video_prompt
 from bridge.errors import BridgeError, Paused, QueueFull
 from storage.chats import limits_for
 from storage.errors import QuotaExceeded
@@ -179,6 +180,9 @@ async def _copy_pictures(
         # Image prompts are URLs at the start of the prompt (formats a.7).
         urls = await to_prompt_urls(bot, account.backend, pictures)
         changes["prompt"] = " ".join([*urls, job.prompt]).strip()
+    elif job.kind is JobKind.VIDEO:
+        urls = await to_prompt_urls(bot, account.backend, pictures)
+        changes["prompt"] = video_prompt(urls, job.prompt)
     else:
         uploads = await to_uploads(bot, account.backend, pictures)
         changes["images"] = [

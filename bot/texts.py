@@ -156,10 +156,20 @@ _EN: Final[dict[str, str]] = {
     "info_queued_relax": "Queued jobs (relax)",
     "info_running": "Running jobs",
     "mode_now_fast": "⚡ The Midjourney account now runs in fast mode.",
-    "video_not_yet": "🎞️ Midjourney made a video of this, but I can't send videos here yet. "
-    "You can see it in Midjourney's gallery.",
     "mode_now_relax": "🐢 The Midjourney account now runs in relax mode.",
     "midjourney_says": "✅ Midjourney: {reply}",
+    # -- issue 17: video --
+    "usage_video": "🎞 Send a photo with the caption /video followed by how it should move, "
+    "or reply /video <prompt> to a photo. Options: --motion low|high, --loop, --bs 1|2|4. "
+    "An album of two photos: the second one is the last frame.",
+    "video_pictures": "A video starts from one photo; a second one (an album of two) becomes "
+    "its last frame. Please send one or two.",
+    "video_turbo": "⚠️ Not sent — Midjourney says: Turbo mode isn't supported for video jobs. "
+    "Please remove --turbo.",
+    "video_too_large": "The video is too large for Telegram (over 50 MB).\n{prompt}",
+    "ask_motion": "🎞 Remix is on: reply with the motion prompt for this video. The job's "
+    "prompt was:\n{prompt}",
+    "motion_expired": "That question has expired; tap the button again.",
 }
 
 _ZH: Final[dict[str, str]] = {
@@ -300,10 +310,18 @@ _ZH: Final[dict[str, str]] = {
     "info_queued_relax": "排队任务（放松）",
     "info_running": "运行中的任务",
     "mode_now_fast": "⚡ Midjourney 账号已切换到快速模式。",
-    "video_not_yet": "🎞️ Midjourney 为此生成了一段视频，但我暂时还不能在这里发送视频。"
-    "你可以在 Midjourney 的作品库中查看。",
     "mode_now_relax": "🐢 Midjourney 账号已切换到放松模式。",
     "midjourney_says": "✅ Midjourney：{reply}",
+    "usage_video": "🎞 发送一张照片，并附上说明 /video 加上画面应如何运动；或者回复一张照片 "
+    "/video <提示词>。选项：--motion low|high、--loop、--bs 1|2|4。发送两张照片的相册时，"
+    "第二张是最后一帧。",
+    "video_pictures": "视频从一张照片开始；第二张照片（两张的相册）作为最后一帧。"
+    "请发送一张或两张。",
+    "video_turbo": "⚠️ 未发送 — Midjourney 表示：Turbo mode isn't supported for video jobs。"
+    "请去掉 --turbo。",
+    "video_too_large": "视频太大，无法通过 Telegram 发送（超过 50 MB）。\n{prompt}",
+    "ask_motion": "🎞 Remix 已开启：请回复这个视频的运动提示词。原任务的提示词是：\n{prompt}",
+    "motion_expired": "这个问题已过期，请重新点击按钮。",
 }
 
 _TABLES: Final = {"en": _EN, "zh": _ZH}

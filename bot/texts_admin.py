@@ -52,7 +52,9 @@ EN: Final[dict[str, str]] = {
         "{chat}: today {today} ({today_failed} failed) · total {total} ({failed} failed)"
     ),
     "stats_none": "No jobs yet.",
+    "quota_video": "🎞 A video costs {cost} pictures.",
 }
+
 
 ZH: Final[dict[str, str]] = {
     "quota_group": (
@@ -93,6 +95,7 @@ ZH: Final[dict[str, str]] = {
     "stats_paused": "⏸ {reason}",
     "stats_chat": "{chat}：今天 {today}（失败 {today_failed}）· 总计 {total}（失败 {failed}）",
     "stats_none": "还没有任务。",
+    "quota_video": "🎞 一个视频消耗 {cost} 张图片的配额。",
 }
 
 _TABLES: Final = {"en": EN, "zh": ZH}

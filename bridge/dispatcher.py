@@ -45,6 +45,7 @@ from bridge.events import (
     AccountPaused,
     AccountResumed,
     Failure,
+    JobAsks,
     JobEvent,
     JobFailed,
     JobListener,
@@ -104,6 +105,18 @@ def _paused_key(account: Account) -> str:
     return f"paused:{account.name}"
 
 
+# Forms whose words only the user can give (midjourney-2026.md 2.3): the job waits for them.
+_USER_FORMS = ("MJ::AnimateModal::",)
+
+
+def _command(kind: JobKind, custom_id: str | None) -> str | None:
+    """The slash command a job sends; None when it presses a button. A video is a button
+    (Animate, Extend) or an /imagine whose prompt has --video."""
+    if kind is JobKind.ACTION or custom_id:
+        return None
+    return JobKind.IMAGINE.value if kind is JobKind.VIDEO else kind.value
+
+
 @dataclass(frozen=True, slots=True)
 class _Order:
     """What sending a job takes, kept from its submission so that a slot need not read it."""
@@ -140,7 +153,7 @@ class _Order:
     def interaction(self, nonce: str) -> Interaction:
         return Interaction(
             nonce=nonce,
-            command=None if self.kind is JobKind.ACTION else self.kind.value,
+            command=_command(self.kind, self.custom_id),
             prompt=self.prompt,
             images=self.images,
             message_id=self.target_message_id,
@@ -167,6 +180,7 @@ class _Run:
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
     iframe: IframeOpened | None = None  # Vary (Region)'s editor, for the slot task to feed
     iframe_seen: bool = False
+    asking: ModalOpened | None = None  # a form that waits for the user's words (answer())
     resend: bool = False  # adopted after a restart with no trace at Midjourney
     since: datetime | None = None  # when the job was made (adopted jobs: to match late results)
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
@@ -843,7 +857,8 @@ class Dispatcher:
                     )
             return
         if isinstance(event, InteractionAck | ModalOpened):
-            self._on_interaction_event(event)
+            if (asks := self._on_interaction_event(event)) is not None:
+                await self._emit(JobAsks(asks.job_id))
             return
         if isinstance(event, IframeOpened):
             self._on_iframe(event)
@@ -887,10 +902,14 @@ class Dispatcher:
             await self._emit(JobProgress(run.job_id, percent))
         run.news.set()
 
-    def _on_interaction_event(self, event: InteractionAck | ModalOpened) -> None:
+    def _on_interaction_event(self, event: InteractionAck | ModalOpened) -> _Run | None:
+        """Apply an ack or a form; return the run when the form waits for the user."""
         run = self._by_nonce.get(event.nonce)
         if run is None or run.outcome is not None:
-            return
+            return None
+        if isinstance(event, ModalOpened) and event.custom_id.startswith(_USER_FORMS):
+            run.asking = event
+            return run
         if isinstance(event, ModalOpened):
             run.modal = event
         elif event.accepted:
@@ -899,6 +918,19 @@ class Dispatcher:
         else:
             run.outcome = Failure.REFUSED
         run.news.set()
+        return None
+
+    async def answer(self, job_id: int, text: str) -> bool:
+        """Fill in the form a job waits on (JobAsks) with the user's words and send it; False
+        when the job no longer waits (it timed out, or the bot restarted since)."""
+        run = self._running.get(job_id)
+        if run is None or run.asking is None or run.outcome is not None:
+            return False
+        async with self.db.transaction() as session:
+            await update_job(session=session, job_id=job_id, modal_text=text)
+        run.modal, run.asking = run.asking, None
+        run.news.set()
+        return True
 
     def _on_iframe(self, event: IframeOpened) -> None:
         """Vary (Region)'s editor opened: its job is the nonce's, else the oldest Vary (Region)

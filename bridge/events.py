@@ -40,6 +40,14 @@ class JobProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class JobAsks:
+    """Midjourney opened a form only the user can fill in (the motion prompt of an Animate or
+    Extend under remix); the job waits for `Dispatcher.answer`."""
+
+    job_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class JobSucceeded:
     job_id: int
 
@@ -69,6 +77,7 @@ JobEvent = (
     JobQueued
     | JobStarted
     | JobProgress
+    | JobAsks
     | JobSucceeded
     | JobFailed
     | AccountPaused

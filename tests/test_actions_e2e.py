@@ -80,6 +80,7 @@ UPSCALE_KEYS = [
     ["🪄 Vary (Subtle)", "🪄 Vary (Strong)"],
     ["🔎 Zoom Out 2x", "🔎 Zoom Out 1.5x", "🔎 Custom Zoom"],
     ["⬅️", "➡️", "⬆️", "⬇️"],
+    ["🎞 Animate (High motion)", "🎞 Animate (Low motion)"],
     ["📎 Original"],
 ]
 
@@ -126,9 +127,9 @@ async def test_grid_buttons_make_new_grids(
         ("🔎 Zoom Out 1.5x", "MJ::Outpaint::75::1::", 9),
         ("⬅️", "MJ::JOB::pan_left::1::", 9),
         ("⬇️", "MJ::JOB::pan_down::1::", 9),
-        # Redo Upscale (Subtle/Creative), Vary (Subtle/Strong) and the original: no zoom or pan
-        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v7_2x_subtle::1::", 5),
-        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v7_2x_creative::1::", 5),
+        # Redo Upscale (Subtle/Creative), Vary (Subtle/Strong), Animate and the original
+        ("🔍 Upscale (Subtle)", "MJ::JOB::upsample_v7_2x_subtle::1::", 7),
+        ("🔍 Upscale (Creative)", "MJ::JOB::upsample_v7_2x_creative::1::", 7),
     ],
 )
 async def test_upscale_buttons(

@@ -24,6 +24,7 @@ from storage.chats import (
     set_member_quota,
     usage,
 )
+from storage.models import JobKind
 
 # Far above any real need, low enough that a typo ("/setquota 5000000000") is caught.
 MAX_QUOTA: Final = 100_000
@@ -73,7 +74,9 @@ async def quota(update: Update, context: BotContext) -> None:
         "user_limit": "—" if used.user_limit is None else used.user_limit,
         "reset": _reset_text(lang, window),
     }
-    await message.reply_text(text(lang, "quota_group" if in_group else "quota_private", **values))
+    body = text(lang, "quota_group" if in_group else "quota_private", **values)
+    video = text(lang, "quota_video", cost=settings.cost_of(JobKind.VIDEO))
+    await message.reply_text(f"{body}\n{video}")
 
 
 def _parse_limit(words: list[str]) -> tuple[bool, int | None]:

@@ -13,6 +13,7 @@ from bot.keyboards import CALLBACK_PREFIX
 from bot.services import BotContext
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
+from bot.video_jobs import button_kind
 from bridge.buttons import classify
 from storage.buttons import ask, mark_used, resolve_token
 from storage.errors import UnknownToken
@@ -116,7 +117,7 @@ async def press(update: Update, context: BotContext) -> None:
     else:
         request = Request(
             **common,
-            kind=JobKind.ACTION,
+            kind=button_kind(button.custom_id, parent),
             prompt=parent.prompt,
             label=button.label,
             custom_id=button.custom_id,

@@ -1,4 +1,4 @@
-"""Pictures with a command: image prompts (/imagine), /describe and /blend.
+"""Pictures with a command: image prompts (/imagine), /describe, /blend and /video.
 
 A command arrives as the caption of a picture or an album, or as a text reply to one.
 """
@@ -18,11 +18,17 @@ from bot.prompt_guard import check_prompt
 from bot.services import BotContext, Services
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
+from bot.video_jobs import video_problem
 from storage.models import JobKind
 
 MAX_PICTURES = 5
 _DIMENSIONS = re.compile(r"^--ar\s+(2:3|1:1|3:2)$")
-_KINDS = {"imagine": JobKind.IMAGINE, "describe": JobKind.DESCRIBE, "blend": JobKind.BLEND}
+_KINDS = {
+    "imagine": JobKind.IMAGINE,
+    "describe": JobKind.DESCRIBE,
+    "blend": JobKind.BLEND,
+    "video": JobKind.VIDEO,
+}
 
 
 def _problem(album: Album) -> tuple[str, dict[str, object]] | None:
@@ -39,6 +45,8 @@ def _problem(album: Album) -> tuple[str, dict[str, object]] | None:
             return "usage_image_prompt", {}
         if len(args) > MAX_PROMPT_LENGTH:
             return "prompt_too_long", {"length": len(args), "limit": MAX_PROMPT_LENGTH}
+    elif command == "video":
+        return video_problem(count, args, MAX_PROMPT_LENGTH)
     elif command == "describe" and count != 1:
         return "describe_one", {}
     elif command == "blend":
@@ -60,11 +68,13 @@ async def run_album(album: Album, services: Services, bot: Bot) -> None:
         await bot.send_message(album.chat_id, text(lang, key, **values), reply_parameters=reply)
         return
     command, args = album.command
+    # The same checks as a plain /imagine: the caption is its prompt.
+    checked = command in ("imagine", "video") and args
+    if checked and (refusal := check_prompt(services.settings, args, lang)) is not None:
+        await bot.send_message(album.chat_id, refusal, reply_parameters=reply)
+        return
     if command == "imagine":
-        # The same checks and chat defaults as a plain /imagine: the caption is its prompt.
-        if args and (refusal := check_prompt(services.settings, args, lang)) is not None:
-            await bot.send_message(album.chat_id, refusal, reply_parameters=reply)
-            return
+        # A video takes no picture parameters (Midjourney drops them): no chat defaults.
         args = await apply_chat_defaults(services.db, album.chat_id, args)
     request = Request(
         chat_id=album.chat_id,
@@ -152,13 +162,14 @@ async def not_an_image(update: Update, context: BotContext) -> None:
 
 
 async def usage(update: Update, context: BotContext) -> None:
-    """/describe or /blend without a picture to work on."""
+    """/describe, /blend or /video without a picture to work on."""
     message = update.effective_message
     assert message is not None
     user = update.effective_user
     lang = language_of(user.language_code if user else None)
     command = caption_command(message.text, context.bot.username)
-    key = "usage_blend" if command and command[0] == "blend" else "usage_describe"
+    keys = {"blend": "usage_blend", "video": "usage_video"}
+    key = keys.get(command[0], "usage_describe") if command else "usage_describe"
     await message.reply_text(text(lang, key))
 
 
@@ -167,7 +178,9 @@ _REPLY_TO_PICTURE = filters.REPLY & filters.UpdateType.MESSAGE
 
 HANDLERS = [
     MessageHandler(_PICTURE, on_picture),
-    CommandHandler(["imagine", "describe", "blend"], on_reply_command, filters=_REPLY_TO_PICTURE),
-    CommandHandler(["describe", "blend"], usage),
+    CommandHandler(
+        ["imagine", "describe", "blend", "video"], on_reply_command, filters=_REPLY_TO_PICTURE
+    ),
+    CommandHandler(["describe", "blend", "video"], usage),
     MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, not_an_image),
 ]

@@ -10,6 +10,7 @@ from telegram.ext import MessageHandler, filters
 from bot.services import BotContext
 from bot.submission import Refusal, Request, launch_job, reserve_job
 from bot.texts import language_of, text
+from bot.video_delivery import MOTION_QUESTION
 from storage.buttons import answered, close_question
 from storage.jobs import get_job
 from storage.models import JobKind
@@ -45,6 +46,13 @@ async def on_reply(update: Update, context: BotContext) -> None:
         return  # a reply to some other message of the bot's: nothing was asked
     user = update.effective_user
     lang = language_of(user.language_code if user else None)
+    if pending.custom_id == MOTION_QUESTION:
+        # The job itself waits on Midjourney's form: the words go straight into it.
+        async with services.db.transaction() as session:
+            await close_question(session=session, pending=pending)
+        if not await services.dispatcher.answer(pending.job_id, message.text or ""):
+            await message.reply_text(text(lang, "motion_expired"))
+        return
     parsed = zoom_answer(message.text or "")
     if parsed is None:
         await message.reply_text(text(lang, "zoom_invalid"))  # the question stays open
