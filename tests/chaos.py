@@ -69,6 +69,11 @@ class Request:
     message_id: int | None = None  # the user's message (None for a tap)
 
 
+def words(message: JSONDict) -> str:
+    """A result's caption without the line that names the requester in groups."""
+    return str(message.get("caption") or "").split("\n👤", 1)[0]
+
+
 @dataclass
 class Report:
     seed: int
@@ -259,7 +264,7 @@ class Chaos:
         """U1 on one of the chat's grids that nobody upscaled yet."""
         tapped = {r.caption for r in self.requests}
         for message in self.tg.bot_messages(chat["id"]):
-            caption = str(message.get("caption") or "")
+            caption = words(message)
             rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
             key = next((k for row in rows for k in row if k.get("text") == "U1"), None)
             if key is None or f"U1 · {caption}" in tapped:
@@ -332,16 +337,16 @@ class Chaos:
         ]
 
     def settled(self) -> bool:
-        captions = [str(m.get("caption")) for m in self.shown()]
+        captions = [words(m) for m in self.shown()]
         return all(r.caption in captions for r in self.requests)
 
     async def check(self, settings: Settings) -> None:
         problems = self.report.problems
         for request in self.requests:
-            mine = [m for m in self.shown(request.chat_id) if m.get("caption") == request.caption]
+            mine = [m for m in self.shown(request.chat_id) if words(m) == request.caption]
             elsewhere = [
                 m for m in self.shown()
-                if m.get("caption") == request.caption and m["chat"]["id"] != request.chat_id
+                if words(m) == request.caption and m["chat"]["id"] != request.chat_id
             ]
             if not mine:
                 problems.append(f"lost: {request.caption!r} in chat {request.chat_id}")
