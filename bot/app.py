@@ -53,6 +53,7 @@ _COMMANDS: Final = (
     *imagine.MENU,
     ("describe", N_("Suggest prompts for a picture (reply to it)")),
     ("blend", N_("Blend 2-5 pictures (reply to an album)")),
+    ("video", N_("Make a video from a photo (as its caption)")),
     ("settings", N_("Version, aspect ratio, speed and language for this chat")),
     ("language", N_("The language I answer in")),
     ("quota", N_("What is left today")),

@@ -39,6 +39,12 @@ _ACTIONS: Final = {
     "pan_right": N_("Extended to the right"),
     "pan_up": N_("Extended upwards"),
     "pan_down": N_("Extended downwards"),
+    # Video: the button's own words (the keyboard's labels), and a video grid's clip.
+    "animate_high": N_("🎞 Animate (High motion)"),
+    "animate_low": N_("🎞 Animate (Low motion)"),
+    "extend_high": N_("🎞 Extend (High motion)"),
+    "extend_low": N_("🎞 Extend (Low motion)"),
+    "video_upscale": "🎬 {index}",
 }
 # The same actions when the picture's number is unknown (a job from before this format).
 _UNNUMBERED: Final = {
@@ -193,14 +199,6 @@ def suggestions_text(_: Texts, kind: str, listing: str) -> str:
     return _(
         "🔎 Midjourney reads your picture as:\n\n{prompts}\n\nTap a number to draw it.",
         prompts=listing,
-    )
-
-
-def video_text(_: Texts) -> str:
-    """A video result, until videos are delivered."""
-    return _(
-        "🎞️ Midjourney made a video of this, but I can't send videos here yet. You can see it "
-        "in Midjourney's gallery."
     )
 
 

@@ -17,6 +17,7 @@ from telegram import (
     Bot,
     InlineKeyboardMarkup,
     InputFile,
+    InputMedia,
     InputMediaPhoto,
     Message,
     ReplyParameters,
@@ -35,18 +36,21 @@ from bot.captions import (
     info_text,
     notice_text,
     suggestions_text,
-    video_text,
 )
 from bot.images import fit_photo
 from bot.keyboards import ORIGINAL, Key, RegionButton, layout, markup
 from bot.progress import ProgressEditor
 from bot.status import StatusMessages, gone, shows_picture, unchanged
 from bot.texts import SOURCE_LANGUAGE, texts
+from bot.video_delivery import ask_motion, too_large_text, video_media
+from bot.video_jobs import is_video_clip, is_video_result
+from bot.video_pool import VideoConverter
 from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
     AccountPaused,
     AccountResumed,
     Failure,
+    JobAsks,
     JobEvent,
     JobFailed,
     JobProgress,
@@ -73,7 +77,7 @@ _UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
 _SUGGESTIONS = {ResultKind.DESCRIBE.value: "describe", ResultKind.SHORTEN.value: "shorten"}
 # A video has no delivery yet (the video issue): the user is told so in words, never shown a
 # still of it, and its U1-U4 (video upscales) are not offered.
-_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value, ResultKind.VIDEO.value}
+_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class Delivery:
         attempts: int = 5,
         redeliver_after: float = 30.0,
         miniapp: MiniAppLinks | None = None,
+        video: VideoConverter | None = None,
     ) -> None:
         self._bot = bot
         self._miniapp = miniapp  # None: no Vary (Region) button
@@ -124,6 +129,7 @@ class Delivery:
         self._redeliveries: dict[int, int] = {}
         self._waits: set[asyncio.Task[None]] = set()  # redeliveries waiting for their turn
         self.status = StatusMessages(bot)
+        self._video = video or VideoConverter()
         self.progress = ProgressEditor(
             bot=bot, db=db, status=self.status, interval=progress_interval, has_room=has_room
         )
@@ -142,6 +148,8 @@ class Delivery:
             # Buttons of a Midjourney message that is gone cannot work: they say so when tapped.
             async with self._db.transaction() as session:
                 await expire_message_buttons(session=session, discord_message_id=event.message_id)
+        elif isinstance(event, JobAsks):
+            self._spawn_task(ask_motion(self._bot, self._db, event.job_id), "ask")
         elif isinstance(event, AccountPaused):
             self._spawn_task(self._announce_pause(event), "pause")
         elif isinstance(event, AccountResumed):
@@ -183,6 +191,7 @@ class Delivery:
         await self.progress.aclose()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._video.aclose()
 
     def _spawn(self, job_id: int) -> None:
         # A job can be due twice at once (its success event, and the start-up sweep of
@@ -258,7 +267,8 @@ class Delivery:
             suggested = job.texts
             rows = [[Key(f"{n}\ufe0f\u20e3", "imagine") for n in range(1, len(suggested) + 1)]]
         else:
-            original = job.result_kind in _UPSCALES
+            # A clip's 📎 sends Midjourney's own MP4, as an upscale's sends its PNG.
+            original = job.result_kind in _UPSCALES or is_video_clip(job)
             rows = layout(
                 job.buttons,
                 texts(job.language),
@@ -282,8 +292,8 @@ class Delivery:
             await self._send_text(job, info_text(texts(job.language), job.texts))
         elif job.result_kind == ResultKind.NOTICE.value:
             await self._send_text(job, notice_text(texts(job.language), job))
-        elif job.result_kind == ResultKind.VIDEO.value:
-            await self._send_text(job, video_text(texts(job.language)))
+        elif is_video_result(job):
+            return await self._send_video(job, keys)
         else:
             return await self._send_photo(job, keys)
         return None
@@ -328,7 +338,7 @@ class Delivery:
         job: Job,
         keyboard: InlineKeyboardMarkup | None,
         *,
-        media: InputMediaPhoto | None = None,
+        media: InputMedia | None = None,
         body: str | None = None,
     ) -> int:
         """Put the outcome into the job's message: the picture (editMessageMedia) or words;
@@ -373,6 +383,21 @@ class Delivery:
         if stale is not None and stale != message.message_id:
             await self._delete_quietly(job, stale)
         return message.message_id
+
+    async def _send_video(self, job: Job, keys: _Keys) -> int:
+        """A video grid or clip as an MP4 that plays in the chat (bot/video_delivery.py),
+        converted off the loop (bot/video_pool.py)."""
+        assert job.result_url is not None
+        async for attempt in await self._retrying():
+            with attempt:
+                data = await self._fetch(job.result_url, job.account)
+        clip = await self._video.convert(data, None, job.result_filename or "")
+        caption = caption_for(job, texts(job.language), downscaled=False)
+        keyboard = markup(keys.rows, keys.tokens)
+        media = video_media(job, clip, caption)
+        if media is None:
+            return await self._put(job, keyboard, body=too_large_text(job, caption))
+        return await self._put(job, keyboard, media=media)
 
     async def _send_description(self, job: Job, keys: _Keys) -> None:
         """Describe's four prompts (or shorten's suggestions) as text, each with a button that

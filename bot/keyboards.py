@@ -49,19 +49,25 @@ _KINDS: Final[dict[ButtonKind, tuple[int, str]]] = {
     ButtonKind.ZOOM: (6, "{zoom}"),
     ButtonKind.CUSTOM_ZOOM: (6, N_("🔭 Custom")),
     ButtonKind.PAN: (7, "{pan}"),
+    # A video grid's U1-U4: one clip each.
+    ButtonKind.VIDEO_UPSCALE: (0, "🎬 {index}"),
+    ButtonKind.ANIMATE: (8, "{motion}"),
+    ButtonKind.EXTEND: (8, "{motion}"),
 }
-_UNKNOWN_ROW: Final = 8
+_UNKNOWN_ROW: Final = 9
 _PANS: Final = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
 _ZOOMS: Final = {"2": "🔭 ×2", "1.5": "🔭 ×1.5", "1": N_("⬛ Square")}
 _REDOS: Final = {"subtle": N_("🔁 Redo subtle"), "creative": N_("🔁 Redo creative")}
-# Known, but not driven from Telegram (yet): video buttons need video delivery, a bookmark or a
-# web link makes no picture, Cancel is the status message's. (Vary (Region) needs the Mini App:
-# see `layout`.)
+_MOTIONS: Final = {
+    (ButtonKind.ANIMATE, "high"): N_("🎞 Animate (High motion)"),
+    (ButtonKind.ANIMATE, "low"): N_("🎞 Animate (Low motion)"),
+    (ButtonKind.EXTEND, "high"): N_("🎞 Extend (High motion)"),
+    (ButtonKind.EXTEND, "low"): N_("🎞 Extend (Low motion)"),
+}
+# Known, but not driven from Telegram: a bookmark or a web link makes no picture, Cancel is the
+# status message's. (Vary (Region) needs the Mini App: see `layout`.)
 _LEFT_OUT: Final = frozenset(
     {
-        ButtonKind.ANIMATE,
-        ButtonKind.EXTEND,
-        ButtonKind.VIDEO_UPSCALE,
         ButtonKind.BOOKMARK,
         ButtonKind.CANCEL,
         ButtonKind.LINK,
@@ -82,6 +88,8 @@ def caption_kind(found: ButtonClass) -> str:
         return f"upscale_{found.detail}"
     if found.kind is ButtonKind.REDO_UPSCALE:
         return f"upscale_{found.detail}"
+    if found.kind in (ButtonKind.ANIMATE, ButtonKind.EXTEND):
+        return f"{found.kind.value}_{found.detail}"  # the motion; the clip is the parent's
     kind = found.kind.value
     return f"{kind}:{found.index}" if found.index is not None else kind
 
@@ -109,6 +117,7 @@ def key_for(button: Mapping[str, Any], _: Texts) -> tuple[int, Key] | None:
         zoom=_(_ZOOMS.get(found.detail, "🔭")),
         pan=_PANS.get(found.detail, "↔️"),
         redo=_(_REDOS.get(found.detail, "🔁")),
+        motion=_(_MOTIONS.get((found.kind, found.detail), "🎞")),
     )
     return row, Key(shown, action, custom_id, caption_kind(found))
 

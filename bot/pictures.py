@@ -18,7 +18,7 @@ from bridge.staging import Stage
 MAX_DOWNLOAD = 20 * 1024 * 1024
 _IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
-PICTURE_COMMANDS = frozenset({"imagine", "describe", "blend"})
+PICTURE_COMMANDS = frozenset({"imagine", "describe", "blend", "video"})
 
 
 @dataclass(frozen=True, slots=True)

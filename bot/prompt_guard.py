@@ -15,6 +15,7 @@ from typing import Final
 
 from bot.settings import Settings
 from bot.texts import N_, Texts
+from bot.video_jobs import TURBO_REFUSED, turbo_refused
 from bridge.banned_words import BannedWords
 from bridge.prompts import ParamProblem, ProblemCode, validate
 
@@ -87,6 +88,8 @@ def refusal(prompt: str, banned: BannedWords, _: Texts) -> str | None:
             "this, so every prompt is checked first. Please rephrase it.",
             term=term,
         )
+    if turbo_refused(prompt):
+        return _(TURBO_REFUSED)
     problems = validate(prompt)
     if not problems:
         return None

@@ -31,6 +31,10 @@ from storage.chats import zone
 from storage.db import postgres_url
 from storage.models import JobKind
 
+# Quota units of a job kind that JOB_COSTS does not list (others cost 1): Midjourney bills a
+# video at about 8 images (midjourney-2026.md 2.4).
+DEFAULT_JOB_COSTS: dict[JobKind, int] = {JobKind.VIDEO: 8}
+
 # What Telegram accepts as a webhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -148,7 +152,8 @@ class Settings(BaseSettings):
     telegram_receive_updates: bool = True
     # The quota day ends at midnight in this zone ("UTC", "Asia/Shanghai"...).
     quota_timezone: str = "UTC"
-    # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1.
+    # Quota units per job kind, as JSON: {"action": 1, "describe": 0}; unlisted kinds cost 1,
+    # a video 8 (DEFAULT_JOB_COSTS).
     job_costs: dict[JobKind, Annotated[int, Field(ge=0)]] = {}
     # The database in parts (compose.yaml gives these), used when DATABASE_URL is not set: the
     # URL is built here, so a password with @ : / or % works as it is.
@@ -251,7 +256,7 @@ class Settings(BaseSettings):
         return zone(self.quota_timezone)
 
     def cost_of(self, kind: JobKind) -> int:
-        return self.job_costs.get(kind, 1)
+        return self.job_costs.get(kind, DEFAULT_JOB_COSTS.get(kind, 1))
 
     @field_validator("telegram_webhook_secret")
     @classmethod

@@ -22,7 +22,8 @@ from storage.models import Job, JobKind
 
 _log = logging.getLogger(__name__)
 
-PICTURE_KINDS = frozenset({JobKind.IMAGINE, JobKind.ACTION, JobKind.BLEND})
+# A video's message is a photo too: its result, an animation, goes in with editMessageMedia.
+PICTURE_KINDS = frozenset({JobKind.IMAGINE, JobKind.ACTION, JobKind.BLEND, JobKind.VIDEO})
 _PLACEHOLDER_SIDE = 512
 
 

@@ -24,6 +24,7 @@ from bot.pictures import Picture, to_prompt_urls, to_uploads
 from bot.refusals import BUSY, PAUSED, UPLOAD_FAILED, QuotaRefusal, Refusal
 from bot.services import Services
 from bot.texts import texts
+from bot.video_jobs import video_prompt
 from bridge.errors import BridgeError, Paused, QueueFull
 from storage.chats import limits_for, quota_window
 from storage.errors import QuotaExceeded
@@ -201,6 +202,9 @@ async def _copy_pictures(
         # Image prompts are URLs at the start of the prompt (formats a.7).
         urls = await to_prompt_urls(bot, stage, pictures)
         changes["prompt"] = " ".join([*urls, job.prompt]).strip()
+    elif job.kind is JobKind.VIDEO:
+        urls = await to_prompt_urls(bot, stage, pictures)
+        changes["prompt"] = video_prompt(urls, job.prompt)
     else:
         uploads = await to_uploads(bot, stage, pictures)
         changes["images"] = [

@@ -46,7 +46,7 @@ _PRESET = "ultrafast"
 _MAX_FPS = 60
 
 
-class Delivery(StrEnum):
+class SendAs(StrEnum):
     """How the bot sends what came out."""
 
     ANIMATION = "animation"  # an MP4 fit for sendAnimation (silent, H.264, <= 720p, <= 50 MB)
@@ -59,7 +59,7 @@ class Clip:
     """What to send: the bytes, how, and (for an MP4) what it holds."""
 
     data: bytes
-    delivery: Delivery
+    send_as: SendAs
     width: int = 0
     height: int = 0
     frames: int = 0
@@ -93,8 +93,8 @@ def for_telegram(data: bytes, content_type: str | None = None, filename: str = "
         if len(clip.data) <= MAX_UPLOAD_BYTES:
             return clip
     if len(data) <= MAX_UPLOAD_BYTES:
-        return Clip(data, Delivery.DOCUMENT)
-    return Clip(b"", Delivery.TOO_LARGE)
+        return Clip(data, SendAs.DOCUMENT)
+    return Clip(b"", SendAs.TOO_LARGE)
 
 
 def webp_to_mp4(data: bytes, *, crf: int = 23, scale: float = 1.0) -> Clip:
@@ -167,10 +167,11 @@ def _top_boxes(data: bytes) -> Iterator[tuple[bytes, int]]:
 
 def is_faststart(data: bytes) -> bool:
     """True when the index (moov) comes before the media data, so playback starts at once."""
-    seen = {kind: offset for kind, offset in reversed(list(_top_boxes(data)))}
-    return "moov" in {k.decode("latin-1") for k in seen} and seen.get(b"moov", 0) < seen.get(
-        b"mdat", len(data)
-    )
+    first: dict[bytes, int] = {}
+    for kind, offset in _top_boxes(data):
+        first.setdefault(kind, offset)
+    moov = first.get(b"moov")
+    return moov is not None and moov < first.get(b"mdat", len(data))
 
 
 def _pass_through(data: bytes) -> Clip | None:
@@ -193,7 +194,7 @@ def _pass_through(data: bytes) -> Clip | None:
             duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
     except av.FFmpegError:
         return None
-    return Clip(data, Delivery.ANIMATION, width, height, frames, duration, converted=False)
+    return Clip(data, SendAs.ANIMATION, width, height, frames, duration, converted=False)
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def _encode_to(path: Path, frames: Frames, *, crf: int, scale: float) -> Clip:
         container.mux(stream.encode(None))
     return Clip(
         b"",
-        Delivery.ANIMATION,
+        SendAs.ANIMATION,
         width,
         height,
         count,

@@ -37,6 +37,7 @@ from bridge.events import (
     AccountResumed,
     CancelOutcome,
     Failure,
+    JobAsks,
     JobEvent,
     JobFailed,
     JobListener,
@@ -62,7 +63,7 @@ from bridge.messages import (
     Progress,
 )
 from bridge.recovery import HISTORY, LeaseClock, history_events, outcomes_of, sort_claimed
-from bridge.runs import Order, Run, cancel_of, result_columns
+from bridge.runs import USER_FORMS, Order, Run, cancel_of, result_columns
 from bridge.slots import Line, Slot
 from bridge.staging import Stage
 from bridge.status import Status
@@ -663,7 +664,8 @@ class Dispatcher:
             return
         if isinstance(event, InteractionAck | ModalOpened):
             correlator.applied(event)
-            self._on_interaction_event(event)
+            if (asks := self._on_interaction_event(event)) is not None:
+                await self._emit(JobAsks(asks.job_id))
             return
         if isinstance(event, IframeOpened):
             correlator.applied(event)
@@ -746,11 +748,15 @@ class Dispatcher:
         run.track.open = False
         run.news.set()
 
-    def _on_interaction_event(self, event: InteractionAck | ModalOpened) -> None:
+    def _on_interaction_event(self, event: InteractionAck | ModalOpened) -> Run | None:
+        """Apply an ack or a form; return the run when the form waits for the user."""
         track = self._correlator.for_nonce(event.nonce)
         run = self._running.get(track.job_id) if track is not None else None
         if run is None or run.outcome is not None:
-            return
+            return None
+        if isinstance(event, ModalOpened) and event.custom_id.startswith(USER_FORMS):
+            run.asking = event
+            return run
         if isinstance(event, ModalOpened):
             run.modal = event
         elif event.accepted:
@@ -759,8 +765,21 @@ class Dispatcher:
             self._correlator.bind(run.track, ack)
         else:
             self._settle(run, Failure.REFUSED)
-            return
+            return None
         run.news.set()
+        return None
+
+    async def answer(self, job_id: int, text: str) -> bool:
+        """Fill in the form a job waits on (JobAsks) with the user's words and send it; False
+        when the job no longer waits (it timed out, or the bot restarted since)."""
+        run = self._running.get(job_id)
+        if run is None or run.asking is None or run.outcome is not None:
+            return False
+        async with self.db.transaction() as session:
+            await update_job(session=session, job_id=job_id, modal_text=text)
+        run.modal, run.asking = run.asking, None
+        run.news.set()
+        return True
 
     def _on_iframe(self, event: IframeOpened) -> None:
         """Vary (Region)'s editor opened: its job is the nonce's, else the oldest Vary (Region)

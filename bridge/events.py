@@ -51,6 +51,14 @@ class CancelOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class JobAsks:
+    """Midjourney opened a form only the user can fill in (the motion prompt of an Animate or
+    Extend under remix); the job waits for `Dispatcher.answer`."""
+
+    job_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class JobSucceeded:
     job_id: int
 
@@ -87,6 +95,7 @@ JobEvent = (
     JobQueued
     | JobStarted
     | JobProgress
+    | JobAsks
     | JobSucceeded
     | JobFailed
     | ResultDeleted

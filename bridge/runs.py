@@ -32,6 +32,18 @@ def _button_json(button: Button) -> dict[str, object]:
     return {name: getattr(button, name) for name in _BUTTON_FIELDS}
 
 
+# Forms whose words only the user can give (midjourney-2026.md 2.3): the job waits for them.
+USER_FORMS = ("MJ::AnimateModal::",)
+
+
+def _command(kind: JobKind, custom_id: str | None) -> str | None:
+    """The slash command a job sends; None when it presses a button. A video is a button
+    (Animate, Extend) or an /imagine whose prompt has --video."""
+    if kind is JobKind.ACTION or custom_id:
+        return None
+    return JobKind.IMAGINE.value if kind is JobKind.VIDEO else kind.value
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """What sending a job takes, kept from its submission so that a slot need not read it."""
@@ -68,7 +80,7 @@ class Order:
     def interaction(self, nonce: str) -> Interaction:
         return Interaction(
             nonce=nonce,
-            command=None if self.kind is JobKind.ACTION else self.kind.value,
+            command=_command(self.kind, self.custom_id),
             prompt=self.prompt,
             images=self.images,
             message_id=self.target_message_id,
@@ -89,6 +101,7 @@ class Run:
     modal: ModalOpened | None = None  # a form Midjourney opened, for the slot task to submit
     iframe: IframeOpened | None = None  # Vary (Region)'s editor, for the slot task to feed
     iframe_seen: bool = False
+    asking: ModalOpened | None = None  # a form that waits for the user's words (answer())
     resend: bool = False  # adopted after a restart with no trace at Midjourney
     # Midjourney's Cancel Job button, as its latest progress message offers it:
     # (message id, custom_id, message flags).

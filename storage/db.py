@@ -58,7 +58,7 @@ POSTGRES_POOL: Final = {
 }
 
 # The newest revision in migrations/versions (tests/test_migrations.py checks it is the head).
-SCHEMA_REVISION: Final = "0008"
+SCHEMA_REVISION: Final = "0006"
 # Alembic's own bookkeeping table, as it creates it.
 _VERSION: Final = Table(
     "alembic_version",

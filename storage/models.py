@@ -45,6 +45,8 @@ class JobKind(StrEnum):
     DESCRIBE = "describe"
     BLEND = "blend"
     SHORTEN = "shorten"  # Midjourney's /shorten: shorter prompt suggestions, as text
+    # Animate, Extend, a video grid's reroll, or a prompt video: billed at about 8 images.
+    VIDEO = "video"
     # Account operations for operators; they draw nothing, so they cost no quota.
     INFO = "info"
     FAST = "fast"

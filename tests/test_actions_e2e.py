@@ -80,6 +80,7 @@ UPSCALE_KEYS = [
     ["🌀 Vary subtle", "🌀 Vary strong"],
     ["🔭 ×2", "🔭 ×1.5", "🔭 Custom"],
     ["⬅️", "➡️", "⬆️", "⬇️"],
+    ["🎞 Animate (High motion)", "🎞 Animate (Low motion)"],
     ["📎 Original"],
 ]
 
@@ -126,9 +127,9 @@ async def test_grid_buttons_make_new_grids(
         ("🔭 ×1.5", "MJ::Outpaint::75::1::", 9),
         ("⬅️", "MJ::JOB::pan_left::1::", 9),
         ("⬇️", "MJ::JOB::pan_down::1::", 9),
-        # Redo Upscale (Subtle/Creative), Vary (Subtle/Strong) and the original: no zoom or pan
-        ("⏫ Subtle", "MJ::JOB::upsample_v7_2x_subtle::1::", 5),
-        ("⏫ Creative", "MJ::JOB::upsample_v7_2x_creative::1::", 5),
+        # Redo Upscale (Subtle/Creative), Vary (Subtle/Strong), Animate and the original
+        ("⏫ Subtle", "MJ::JOB::upsample_v7_2x_subtle::1::", 7),
+        ("⏫ Creative", "MJ::JOB::upsample_v7_2x_creative::1::", 7),
     ],
 )
 async def test_upscale_buttons(

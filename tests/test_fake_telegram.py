@@ -151,6 +151,23 @@ async def test_send_photo_upload_has_real_dimensions_and_downloads_the_same_byte
     assert resent.photo[-1].file_id == largest.file_id
 
 
+async def test_send_animation_and_video_keep_the_clip_and_refuse_over_50_mb(
+    tg: FakeTelegram, bot: Bot, chat: JSONDict
+) -> None:
+    clip = b"\0\0\0\x18ftypisom" + bytes(100)
+
+    animation = await bot.send_animation(chat["id"], clip, width=64, height=48, duration=5)
+    video = await bot.send_video(chat["id"], clip, supports_streaming=True)
+
+    assert (animation.animation.width, animation.animation.height) == (64, 48)
+    assert animation.animation.duration == 5
+    assert animation.document is not None  # Telegram shows an animation as a document too
+    assert video.video.file_size == len(clip)
+    assert tg.calls_of("sendAnimation")[0].files == {"animation": clip}
+    with pytest.raises(NetworkError, match="Request Entity Too Large"):
+        await bot.send_animation(chat["id"], bytes(50 * MB + 1))
+
+
 async def test_edit_message_text_changes_state_and_identical_edit_is_refused(
     tg: FakeTelegram, bot: Bot, chat: JSONDict
 ) -> None:

@@ -42,10 +42,34 @@ def test_upscale_keyboard_rows_fit_a_phone_and_skip_what_telegram_cannot_drive()
         ["🌀 Vary subtle", "🌀 Vary strong"],
         ["🔭 ×2", "🔭 ×1.5", "🔭 Custom"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
+        ["🎞 Animate (High motion)", "🎞 Animate (Low motion)"],
         ["📎 Original"],
     ]
     assert all(len(row) <= 4 for row in rows)
     assert rows[-1][0].action == "original"
+
+
+def test_video_keyboards_come_from_the_custom_ids_never_the_labels() -> None:
+    grid = [
+        *({"custom_id": f"MJ::JOB::video_virtual_upscale::{n}::{HASH}", "label": f"U{n}"}
+          for n in range(1, 5)),
+        {"custom_id": f"MJ::JOB::reroll::0::{HASH}::SOLO"},
+    ]
+    rows = layout(grid, EN)
+    # At most four keys a row (a narrow phone): 🔄 on a row of its own, as under a picture grid.
+    labels = [[key.label for key in row] for row in rows]
+    assert labels == [["🎬 1", "🎬 2", "🎬 3", "🎬 4"], ["🔄"]]
+    assert rows[0][1].custom_id == f"MJ::JOB::video_virtual_upscale::2::{HASH}"
+
+    clip = [
+        {"custom_id": f"MJ::JOB::animate_high_extend::2::{HASH}", "label": "Extend (High motion)"},
+        {"custom_id": f"MJ::JOB::animate_low_extend::2::{HASH}", "label": "Extend (Low motion)"},
+    ]
+    rows = layout(clip, EN, original=True)
+    assert [[key.label for key in row] for row in rows] == [
+        ["🎞 Extend (High motion)", "🎞 Extend (Low motion)"],
+        ["📎 Original"],
+    ]
 
 
 def test_unknown_buttons_are_left_out() -> None:
@@ -71,13 +95,14 @@ def _sample_buttons(name: str) -> list[dict]:
     return flat(data["components"])
 
 
-def test_a_v7_upscale_keyboard_leaves_out_region_animate_bookmark_and_link() -> None:
+def test_a_v7_upscale_keyboard_leaves_out_region_bookmark_and_link() -> None:
     rows = layout(_sample_buttons("58_v7_upscale_image_1"), EN)
     assert [[key.label for key in row] for row in rows] == [
         ["⏫ Subtle", "⏫ Creative"],
         ["🌀 Vary subtle", "🌀 Vary strong"],
         ["🔭 ×2", "🔭 ×1.5", "🔭 Custom"],
         ["⬅️", "➡️", "⬆️", "⬇️"],
+        ["🎞 Animate (High motion)", "🎞 Animate (Low motion)"],
     ]
 
 
@@ -91,8 +116,9 @@ def test_redo_upscale_buttons_say_redo() -> None:
 
 def test_a_video_grids_u_buttons_are_never_image_upscales() -> None:
     rows = layout(_sample_buttons("65_v7_video_result"), EN)
+    labels = [[key.label for key in row] for row in rows]
+    assert labels == [["🎬 1", "🎬 2", "🎬 3", "🎬 4"], ["🔄"]]
     assert all(not key.label.startswith("U") for row in rows for key in row)
-    assert all("video_virtual_upscale" not in (key.custom_id or "") for row in rows for key in row)
 
 
 def test_a_button_midjourney_adds_later_is_offered_under_its_own_label() -> None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bot import video
-from bot.video import Delivery, VideoError, for_telegram, is_faststart, target_size
+from bot.video import SendAs, VideoError, for_telegram, is_faststart, target_size
 from bot.video_pool import VideoConverter
 
 
@@ -82,7 +82,7 @@ def probe(data: bytes) -> dict[str, object]:
 def test_an_animated_webp_grid_becomes_a_silent_h264_mp4_with_every_frame() -> None:
     clip = for_telegram(webp(12, 96, 96, duration=42), "image/webp", "grid.webp")
 
-    assert clip.delivery is Delivery.ANIMATION
+    assert clip.send_as is SendAs.ANIMATION
     assert clip.converted
     found = probe(clip.data)
     assert found == {
@@ -116,7 +116,7 @@ def test_midjourney_mp4_that_telegram_plays_is_passed_through_untouched() -> Non
 
     assert clip.data == original
     assert not clip.converted
-    assert clip.delivery is Delivery.ANIMATION
+    assert clip.send_as is SendAs.ANIMATION
     assert (clip.width, clip.height, clip.frames) == (64, 48, 10)
 
 
@@ -157,10 +157,10 @@ def test_what_cannot_fit_goes_as_the_original_document_or_not_at_all(
     grid = webp(6, 64, 64)
     monkeypatch.setattr(video, "MAX_UPLOAD_BYTES", len(grid))
 
-    assert for_telegram(grid, "image/webp").delivery is Delivery.DOCUMENT
+    assert for_telegram(grid, "image/webp").send_as is SendAs.DOCUMENT
 
     monkeypatch.setattr(video, "MAX_UPLOAD_BYTES", 10)
-    assert for_telegram(grid, "image/webp").delivery is Delivery.TOO_LARGE
+    assert for_telegram(grid, "image/webp").send_as is SendAs.TOO_LARGE
 
 
 def test_no_video_at_all_is_a_clear_error() -> None:

@@ -1,4 +1,4 @@
-"""A video result (until video delivery exists): a clear message, never a still grid.
+"""A video result plays as an animation in the job's message, never as a still grid.
 
 The simulator does not model video; this test plugs a minimal video answer into its hook
 table, shaped like Midjourney's (one animated WebP, U1-U4 `video_virtual_upscale`).
@@ -56,21 +56,20 @@ def video_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("video_hook")
-async def test_a_video_result_is_told_in_words_and_never_sent_as_a_grid(
+async def test_a_video_result_plays_as_an_animation_and_never_as_a_still_grid(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
     await start_bot(make_settings(), SimulatorBackend(MidjourneyModel(step_delay=0.005)))
     ann = tg.user(501)
     tg.send_text(tg.private_chat(ann), ann, "/imagine https://example.com/boat.png waves --video")
-    # Said in words wherever the status is (a message, or the caption of its placeholder photo).
-    told = await tg.wait_for(
-        ("sendMessage", "editMessageText", "editMessageCaption"),
-        lambda call: (
-            "can't send videos" in (call.params.get("text") or call.params.get("caption") or "")
-        ),
+
+    (video,) = await tg.wait_for(
+        "editMessageMedia",
+        lambda call: (call.params.get("media") or {}).get("type") == "animation",
     )
-    assert told
-    # No still of it (no result photo, no media swapped in) and no U1-U4 keyboard.
-    assert [c for c in tg.calls_of(("sendPhoto", "editMessageMedia")) if c.is_result] == []
-    for call in tg.calls:
-        assert "U1" not in str(call.params.get("reply_markup") or "")
+    # No still of it, and its U1-U4 are clips, never image upscales.
+    stills = [c for c in tg.calls_of(("sendPhoto", "editMessageMedia")) if c.is_result]
+    assert stills == [video]
+    keys = str(video.params.get("reply_markup"))
+    assert "🎬 1" in keys
+    assert "U1" not in keys

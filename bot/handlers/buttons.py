@@ -14,6 +14,7 @@ from bot.captions import action_label
 from bot.services import BotContext
 from bot.submission import Request, requester, submit
 from bot.texts import N_
+from bot.video_jobs import button_kind
 from bridge.buttons import classify
 from storage.buttons import ask, mark_used, resolve_token
 from storage.errors import UnknownToken
@@ -128,7 +129,7 @@ async def press(update: Update, context: BotContext) -> None:
     else:
         request = Request(
             **common,
-            kind=JobKind.ACTION,
+            kind=button_kind(button.custom_id, parent),
             prompt=parent.prompt,
             label=action_label(button.label or "", parent.label),
             custom_id=button.custom_id,

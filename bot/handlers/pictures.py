@@ -1,4 +1,4 @@
-"""Pictures with a command: image prompts (/imagine), /describe and /blend.
+"""Pictures with a command: image prompts (/imagine), /describe, /blend and /video.
 
 A command arrives as the caption of a picture or an album, or as a text reply to one.
 """
@@ -19,11 +19,18 @@ from bot.refusals import Refusal, send_refusal
 from bot.services import BotContext, Services
 from bot.submission import Request, requester, submit
 from bot.texts import N_, texts
+from bot.video_jobs import USAGE as VIDEO_USAGE
+from bot.video_jobs import check_video
 from storage.models import JobKind
 
 MAX_PICTURES = 5
 _DIMENSIONS = re.compile(r"^--ar\s+(2:3|1:1|3:2)$")
-_KINDS = {"imagine": JobKind.IMAGINE, "describe": JobKind.DESCRIBE, "blend": JobKind.BLEND}
+_KINDS = {
+    "imagine": JobKind.IMAGINE,
+    "describe": JobKind.DESCRIBE,
+    "blend": JobKind.BLEND,
+    "video": JobKind.VIDEO,
+}
 NOT_AN_IMAGE = N_("I can only use pictures (JPEG, PNG or WebP).")
 
 
@@ -43,6 +50,8 @@ def check_album(album: Album) -> None:
             raise Refusal(N_("Add what to draw after /imagine, or send 2–5 pictures together."))
         if len(args) > MAX_PROMPT_LENGTH:
             raise Refusal(TOO_LONG, length=len(args), limit=MAX_PROMPT_LENGTH)
+    elif command == "video":
+        check_video(count, args, MAX_PROMPT_LENGTH, TOO_LONG)
     elif command == "describe" and count != 1:
         raise Refusal(N_("/describe works on one picture at a time."))
     elif command == "blend":
@@ -65,12 +74,13 @@ async def _submit_album(album: Album, services: Services, bot: Bot) -> None:
     assert album.command is not None
     check_album(album)
     command, args = album.command
+    # The same checks as a plain /imagine: the caption is its prompt.
+    if command in ("imagine", "video") and args:
+        problem = check_prompt(services.settings, args, texts(album.language))
+        if problem is not None:
+            raise Refusal("{problem}", problem=problem)
     if command == "imagine":
-        # The same checks and chat defaults as a plain /imagine: the caption is its prompt.
-        if args:
-            problem = check_prompt(services.settings, args, texts(album.language))
-            if problem is not None:
-                raise Refusal("{problem}", problem=problem)
+        # A video takes no picture parameters (Midjourney drops them): no chat defaults.
         args = await apply_chat_defaults(services.db, album.chat_id, args)
     request = Request(
         chat_id=album.chat_id,
@@ -160,12 +170,14 @@ async def not_an_image(update: Update, context: BotContext) -> None:
 
 
 async def usage(update: Update, context: BotContext) -> None:
-    """/describe or /blend without a picture to work on."""
+    """/describe, /blend or /video without a picture to work on."""
     message = update.effective_message
     assert message is not None
     _ = context.texts
     command = caption_command(message.text, context.bot.username)
-    if command and command[0] == "blend":
+    if command and command[0] == "video":
+        body = _(VIDEO_USAGE)
+    elif command and command[0] == "blend":
         body = _(
             "Send 2–5 pictures as an album with the caption /blend (optionally --ar 2:3, 1:1 or "
             "3:2)."
@@ -180,7 +192,9 @@ _REPLY_TO_PICTURE = filters.REPLY & filters.UpdateType.MESSAGE
 
 HANDLERS = [
     MessageHandler(_PICTURE, on_picture),
-    CommandHandler(["imagine", "describe", "blend"], on_reply_command, filters=_REPLY_TO_PICTURE),
-    CommandHandler(["describe", "blend"], usage),
+    CommandHandler(
+        ["imagine", "describe", "blend", "video"], on_reply_command, filters=_REPLY_TO_PICTURE
+    ),
+    CommandHandler(["describe", "blend", "video"], usage),
     MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, not_an_image),
 ]

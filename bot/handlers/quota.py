@@ -11,6 +11,7 @@ from bot.commands import new_commands
 from bot.services import BotContext
 from bot.texts import countdown
 from storage.chats import Usage, get_chat, quota_window, set_chat_quota, set_member_quota, usage
+from storage.models import JobKind
 
 # Far above any real need, low enough that a typo ("/setquota 5000000000") is caught.
 MAX_QUOTA: Final = 100_000
@@ -66,6 +67,8 @@ async def quota(update: Update, context: BotContext) -> None:
             countdown=countdown(_, quota_window(tz=context.services.settings.quota_tz).resets_at),
         )
     )
+    cost = context.services.settings.cost_of(JobKind.VIDEO)
+    lines.append(_("🎞 A video costs {cost} pictures.", cost=cost))
     await message.reply_text("\n".join(lines))
 
 

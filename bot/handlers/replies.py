@@ -10,6 +10,7 @@ from telegram.ext import MessageHandler, filters
 from bot.handlers.imagine import plain_prompt
 from bot.services import BotContext
 from bot.submission import Request, requester, submit
+from bot.video_delivery import MOTION_QUESTION
 from storage.buttons import answered, close_question
 from storage.jobs import get_job
 from storage.models import JobKind
@@ -48,6 +49,13 @@ async def on_reply(update: Update, context: BotContext) -> None:
         return
     user = update.effective_user
     _ = context.texts
+    if pending.custom_id == MOTION_QUESTION:
+        # The job itself waits on Midjourney's form: the words go straight into it.
+        async with services.db.transaction() as session:
+            await close_question(session=session, pending=pending)
+        if not await services.dispatcher.answer(pending.job_id, message.text or ""):
+            await message.reply_text(_("That question has expired; tap the button again."))
+        return
     parsed = zoom_answer(message.text or "")
     if parsed is None:
         await message.reply_text(  # the question stays open

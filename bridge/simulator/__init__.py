@@ -8,11 +8,11 @@ backend (backend.py) is one, the test suite's fake Discord server is another, so
 exercised against the same shapes either way.
 
 Besides pictures it answers the account commands (account.py), /describe and /shorten
-(analysis.py), Cancel Job and Bookmark (controls.py). A new behaviour (video, Vary Region) is a
+(analysis.py), Cancel Job and Bookmark (controls.py), and videos (video.py). A new behaviour is a
 new module registering its handlers in hooks.py's tables, imported below.
 """
 
-from bridge.simulator import account, analysis, controls, inpaint, jobs  # noqa: F401
+from bridge.simulator import account, analysis, controls, inpaint, jobs, video  # noqa: F401
 from bridge.simulator.analysis import shortened
 from bridge.simulator.backend import SimulatorBackend
 from bridge.simulator.buttons import grid_buttons, upscale_buttons

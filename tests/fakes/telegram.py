@@ -85,6 +85,8 @@ FLOOD_COUNTED_METHODS = frozenset(
         "sendMessage",
         "sendPhoto",
         "sendDocument",
+        "sendAnimation",
+        "sendVideo",
         "sendMediaGroup",
         "editMessageText",
         "editMessageCaption",
@@ -106,9 +108,11 @@ JSON_PARAMS = frozenset(
         "commands",
         "disable_notification",
         "drop_pending_updates",
+        "duration",
         "entities",
         "from_chat_id",
         "has_spoiler",
+        "height",
         "limit",
         "link_preview_options",
         "max_connections",
@@ -123,8 +127,10 @@ JSON_PARAMS = frozenset(
         "scope",
         "show_alert",
         "show_caption_above_media",
+        "supports_streaming",
         "timeout",
         "user_id",
+        "width",
     }
 )
 
@@ -222,7 +228,7 @@ class _StoredFile:
     file_unique_id: str
     file_path: str
     data: bytes
-    kind: str  # "photo", "document" or "sticker"; a file_id is only reusable as its own kind
+    kind: str  # "photo", "document", "sticker", "animation" or "video"; reusable as its own kind
     file_name: str | None = None
     mime_type: str | None = None
 
@@ -347,6 +353,8 @@ class FakeTelegram:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendAnimation": self._send_animation,
+            "sendVideo": self._send_video,
             "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
@@ -902,6 +910,57 @@ class FakeTelegram:
         }
         return self._post(chat, params, content)
 
+    async def _send_animation(self, params: JSONDict, uploads: dict[str, _Upload]) -> JSONDict:
+        """A silent looping clip. Like Telegram, the message carries it as `animation` and as
+        `document` too; width, height and duration are what the bot declared."""
+        chat = self._target_chat(params)
+        info = self._clip_for(params, uploads, "animation")
+        content = {
+            "animation": info,
+            "document": _document_info(self._files[info["file_id"]]),
+            "caption": _caption(params),
+            "caption_entities": params.get("caption_entities"),
+        }
+        return self._post(chat, params, content)
+
+    async def _send_video(self, params: JSONDict, uploads: dict[str, _Upload]) -> JSONDict:
+        chat = self._target_chat(params)
+        info = self._clip_for(params, uploads, "video")
+        if params.get("supports_streaming") is not None:
+            info["supports_streaming"] = bool(params["supports_streaming"])
+        content = {
+            "video": info,
+            "caption": _caption(params),
+            "caption_entities": params.get("caption_entities"),
+        }
+        return self._post(chat, params, content)
+
+    def _clip_for(self, params: JSONDict, uploads: dict[str, _Upload], kind: str) -> JSONDict:
+        return self._clip_info(self._input_file(params.get(kind), uploads, kind), params, kind)
+
+    def _clip_info(self, source: _Upload | _StoredFile, params: JSONDict, kind: str) -> JSONDict:
+        """An Animation or Video object; width, height and duration are what the bot said."""
+        if isinstance(source, _StoredFile):
+            if source.kind != kind:
+                raise _bad_request("type of file mismatch")
+            stored = source
+        else:
+            if len(source.data) > MAX_DOCUMENT_BYTES:
+                raise _ApiError(413, "Request Entity Too Large")
+            stored = self._store_file(
+                source.data,
+                kind,
+                file_name=source.filename,
+                mime_type=source.content_type or "video/mp4",
+            )
+        info = {
+            **_document_info(stored),
+            "width": _as_int(params.get("width")) or 0,
+            "height": _as_int(params.get("height")) or 0,
+            "duration": _as_int(params.get("duration")) or 0,
+        }
+        return info
+
     async def _send_media_group(
         self, params: JSONDict, uploads: dict[str, _Upload]
     ) -> list[JSONDict]:
@@ -1176,12 +1235,18 @@ class FakeTelegram:
         if not isinstance(media, dict):
             raise _bad_request("can't parse InputMedia JSON object")
         kind = media.get("type")
-        if kind not in ("photo", "document"):
+        if kind not in ("photo", "document", "animation", "video"):
             raise _bad_request(f"media type {kind!r} is not supported by the fake")
         source = self._input_file(media.get("media"), uploads)
+        clip = self._clip_info(source, media, kind) if kind in ("animation", "video") else None
+        document = self._document_for(source) if kind == "document" else None
+        if kind == "animation" and clip is not None:
+            document = _document_info(self._files[clip["file_id"]])
         return {
             "photo": self._photo_for(source) if kind == "photo" else None,
-            "document": self._document_for(source) if kind == "document" else None,
+            "document": document,
+            "animation": clip if kind == "animation" else None,
+            "video": clip if kind == "video" else None,
             "caption": _caption(media),
             "caption_entities": media.get("caption_entities"),
         }
