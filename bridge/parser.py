@@ -63,21 +63,32 @@ here first):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from bridge.buttons import video_grid
 from bridge.constants import COLOUR_ERROR, COLOUR_WARNING, MIDJOURNEY_BOT_IDS
 from bridge.inpaint import parse_iframe
+from bridge.message_parts import (
+    EMPTY,
+    PROMPT,
+    RawMessage,
+    buttons,
+    buttons_hash,
+    content_prompt,
+    first_result_attachment,
+    image_of,
+    is_video,
+    job_hash,
+    message_ref,
+    normalise_title,
+)
 from bridge.messages import (
-    Button,
     Completed,
     Deleted,
     ErrorKind,
     Failed,
-    Image,
     InteractionAck,
-    MessageRef,
     MjEvent,
     ModalOpened,
     Progress,
@@ -97,15 +108,8 @@ __all__ = [
     "parse_modal",
 ]
 
-# A raw Discord message (or delete notice) exactly as the gateway decoded it.
-RawMessage = Mapping[str, Any]
-
-_EMPTY: Final[Mapping[str, Any]] = {}
-
 # --- Content patterns (section c.2/c.3) -----------------------------------------------------
 
-# The prompt is whatever sits between the first `**` pair; `****` is an empty (blend) prompt.
-_PROMPT: Final = re.compile(r"\*\*(.*?)\*\*", re.DOTALL)
 _PERCENT: Final = re.compile(r"\((\d{1,3})%\)")
 _PAUSED: Final = re.compile(r"\([^()]*\bpaused\b[^()]*\)", re.IGNORECASE)
 _MODE: Final = re.compile(r"\((fast|relaxed|turbo)(?:,\s*stealth)?\)")
@@ -115,13 +119,6 @@ _PLACEHOLDER: Final = re.compile(r"\b(?:Displaying|Animating)\.\.\.")
 _WAITING: Final = "(Waiting to start)"
 _STOPPED: Final = "(Stopped)"
 _FAILED_CONTENT_PREFIXES: Final = ("Failed", "Sorry! Could not complete the job!")
-
-# --- Hash patterns (section c.5/f) ----------------------------------------------------------
-
-_UUID: Final = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
-)
-_GRID_PREVIEW_SUFFIX: Final = "_grid_0.webp"
 
 # --- Embed patterns (sections c.6 and d) ----------------------------------------------------
 
@@ -136,7 +133,7 @@ _INFO_TITLE: Final = "your info"
 _INFO_LINE: Final = re.compile(r"^\s*\*\*(.+?)\*\*\s*:\s*(.*?)\s*$", re.MULTILINE)
 _NOTICE: Final = re.compile(r"^\s*(?:Done!|Remix mode turned (?:on|off)\b)")
 
-# Titles compared after _normalise_title (case-folded, trailing "!"/"." dropped).
+# Titles compared after normalise_title (case-folded, trailing "!"/"." dropped).
 _ERROR_TITLES: Final[Mapping[str, ErrorKind]] = {
     "banned prompt detected": ErrorKind.BANNED_PROMPT,
     "banned prompt": ErrorKind.BANNED_PROMPT,
@@ -154,78 +151,6 @@ _ERROR_TITLES: Final[Mapping[str, ErrorKind]] = {
     "sorry! could not complete the job": ErrorKind.JOB_FAILED,
 }
 
-_IMAGE_EXTENSIONS: Final = (".png", ".webp", ".jpg", ".jpeg", ".gif")
-_VIDEO_EXTENSIONS: Final = (".mp4", ".webm", ".mov")
-
-
-# ============================================================================================
-# Public helpers
-# ============================================================================================
-
-
-def message_ref(data: RawMessage) -> MessageRef:
-    """The identity fields the dispatcher uses to find the job a message belongs to."""
-    interaction = data.get("interaction_metadata") or data.get("interaction") or _EMPTY
-    reference = data.get("message_reference") or _EMPTY
-    nonce = data.get("nonce")
-    return MessageRef(
-        message_id=data.get("id") or "",
-        channel_id=data.get("channel_id") or "",
-        # Discord echoes the nonce in whatever type the client sent; ours are strings.
-        nonce=None if nonce is None else str(nonce),
-        interaction_id=interaction.get("id"),
-        reference_id=reference.get("message_id"),
-        flags=data.get("flags") or 0,
-    )
-
-
-def job_hash(url_or_filename: str) -> str | None:
-    """The Midjourney job id in an attachment URL or file name, or None.
-
-    Handles `<user>_<prompt>_<uuid>.png`, `<hash>_grid_0.webp`, cdn.midjourney.com's
-    `/<uuid>/0_0.png` and any other URL that holds a UUID. Discord's signed query string
-    (`?ex=..&is=..&hm=..`) is ignored.
-    """
-    path = url_or_filename.partition("?")[0].partition("#")[0]
-    match = _UUID.search(path)
-    if match is not None:
-        return match.group(0)
-    filename = path.rpartition("/")[2]
-    if filename.endswith(_GRID_PREVIEW_SUFFIX):
-        # A bare `grid_0.webp` preview (no underscore-joined prefix) names no job.
-        return filename[: -len(_GRID_PREVIEW_SUFFIX)] or None
-    return None
-
-
-def buttons(components: Sequence[Mapping[str, Any]]) -> tuple[Button, ...]:
-    """All clickable buttons of a message, flattened from its action rows in display order.
-
-    Link buttons carry a URL and no custom_id, so nothing can be sent for them and they are
-    left out, as are select menus.
-    """
-    found: list[Button] = []
-    for row_index, row in enumerate(components):
-        for component in row.get("components") or ():
-            custom_id = component.get("custom_id")
-            if component.get("type") != 2 or not custom_id:
-                continue
-            emoji = component.get("emoji") or _EMPTY
-            found.append(
-                Button(
-                    custom_id=custom_id,
-                    label=component.get("label") or "",
-                    emoji=emoji.get("name") or "",
-                    style=component.get("style", 2),
-                    row=row_index,
-                )
-            )
-    return tuple(found)
-
-
-def content_prompt(content: str) -> str | None:
-    """The prompt Midjourney echoes between the first `**` pair, or None when there is none."""
-    match = _PROMPT.search(content)
-    return None if match is None else match.group(1)
 
 
 # ============================================================================================
@@ -247,7 +172,7 @@ def parse_message_delete(data: RawMessage) -> Deleted:
 
 def parse_message(data: RawMessage) -> MjEvent | None:
     """A created or edited message: both carry the same formats (section c.4)."""
-    author = data.get("author") or _EMPTY
+    author = data.get("author") or EMPTY
     if author.get("id") not in MIDJOURNEY_BOT_IDS:
         return None
     content: str = data.get("content") or ""
@@ -255,7 +180,7 @@ def parse_message(data: RawMessage) -> MjEvent | None:
     if embeds:
         embed = embeds[0]
         title = (embed.get("title") or "").strip()
-        normalised = _normalise_title(title)
+        normalised = normalise_title(title)
         if normalised == _JOB_QUEUED:
             return _parse_job_queued(data, content)
         error = _error_kind(embed, normalised)
@@ -319,7 +244,7 @@ def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
         return _parse_failed_content(data, content)
     if _NOTICE.match(content) is not None:
         return _text_result(data, ResultKind.NOTICE, (content.strip(),))
-    match = _PROMPT.search(content)
+    match = PROMPT.search(content)
     if match is None:
         return None  # plain chatter: "Displaying..." alone, and the like
     prompt = match.group(1)
@@ -344,7 +269,7 @@ def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
 def _parse_progress(data: RawMessage, prompt: str, percent: int | None) -> Progress:
     """`(15%)`: the job runs; the first attachment, if any, is the `grid_0.webp` preview."""
     attachments = data.get("attachments")
-    preview = _image(attachments[0]) if attachments else None
+    preview = image_of(attachments[0]) if attachments else None
     found = buttons(data.get("components") or ())
     return Progress(
         ref=message_ref(data), prompt=prompt, percent=percent, preview=preview, buttons=found
@@ -360,13 +285,13 @@ def _parse_stopped(data: RawMessage, prompt: str) -> Failed:
 
 def _parse_completed(data: RawMessage, prompt: str, status: str) -> Completed | None:
     """A finished image: an image attachment plus the buttons to act on it (c.4)."""
-    attachment = _first_result_attachment(data.get("attachments"))
+    attachment = first_result_attachment(data.get("attachments"))
     components = data.get("components")
     if attachment is None or not components:
         return None
     found_buttons = buttons(components)
     index: int | None = None
-    if _is_video(attachment) or video_grid([button.custom_id for button in found_buttons]):
+    if is_video(attachment) or video_grid([button.custom_id for button in found_buttons]):
         kind = ResultKind.VIDEO
     elif (upscale := _UPSCALE_INDEX.match(status)) is not None:
         kind = ResultKind.UPSCALE
@@ -377,13 +302,13 @@ def _parse_completed(data: RawMessage, prompt: str, status: str) -> Completed | 
         # imagine, reroll, variations, remix, pan, zoom and blend all end in a 2x2 grid.
         kind = ResultKind.GRID
     mode = _MODE.search(status)
-    image = _image(attachment)
+    image = image_of(attachment)
     return Completed(
         ref=message_ref(data),
         prompt=prompt,
         kind=kind,
         image=image,
-        job_hash=job_hash(image.filename) or job_hash(image.url) or _buttons_hash(found_buttons),
+        job_hash=job_hash(image.filename) or job_hash(image.url) or buttons_hash(found_buttons),
         buttons=found_buttons,
         index=index,
         mode=None if mode is None else mode.group(1),
@@ -445,7 +370,7 @@ def _parse_describe(
         ref=ref,
         prompt="",
         kind=ResultKind.DESCRIBE,
-        image=_image(image),
+        image=image_of(image),
         # The described picture is the user's own upload, not a Midjourney job.
         job_hash=None,
         buttons=buttons(data.get("components") or ()),
@@ -494,64 +419,4 @@ def _error_kind(embed: Mapping[str, Any], title: str) -> ErrorKind | None:
         return ErrorKind.INVALID_PARAMETER
     if embed.get("color") == COLOUR_ERROR:
         return ErrorKind.UNKNOWN
-    return None
-
-
-# ============================================================================================
-# Small pieces
-# ============================================================================================
-
-
-def _normalise_title(title: str) -> str:
-    return title.casefold().rstrip("!. ")
-
-
-def _filename(url: str) -> str:
-    """The last path segment of a URL, without Discord's signed query string."""
-    return url.partition("?")[0].rpartition("/")[2]
-
-
-def _image(attachment: Mapping[str, Any]) -> Image:
-    url: str = attachment.get("url") or ""
-    return Image(
-        url=url,
-        filename=attachment.get("filename") or _filename(url),
-        width=attachment.get("width"),
-        height=attachment.get("height"),
-        size=attachment.get("size"),
-        content_type=attachment.get("content_type"),
-    )
-
-
-def _first_result_attachment(
-    attachments: Sequence[Mapping[str, Any]] | None,
-) -> Mapping[str, Any] | None:
-    """The first attachment that is a picture or a video (other files are not results)."""
-    for attachment in attachments or ():
-        content_type = attachment.get("content_type")
-        if content_type is not None:
-            if content_type.startswith(("image/", "video/")):
-                return attachment
-        elif (
-            (attachment.get("filename") or "")
-            .lower()
-            .endswith((*_IMAGE_EXTENSIONS, *_VIDEO_EXTENSIONS))
-        ):
-            return attachment
-    return None
-
-
-def _is_video(attachment: Mapping[str, Any]) -> bool:
-    content_type = attachment.get("content_type")
-    if content_type is not None:
-        return str(content_type).startswith("video/")
-    return (attachment.get("filename") or "").lower().endswith(_VIDEO_EXTENSIONS)
-
-
-def _buttons_hash(found: tuple[Button, ...]) -> str | None:
-    """The job UUID that Midjourney puts in its buttons' custom_ids (`MJ::JOB::...::<hash>`)."""
-    for button in found:
-        match = _UUID.search(button.custom_id)
-        if match is not None:
-            return match.group(0)
     return None
