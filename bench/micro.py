@@ -237,11 +237,11 @@ def parser(jobs: int) -> JSON:
 
 async def database(jobs: int) -> JSON:
     """Transitions/s of a job's status writes, each in its own transaction, made exactly as
-    the dispatcher makes them: queued -> submitted (move_job: `_launch` sends what it kept
+    the dispatcher makes them: queued -> submitted (move_job: `Launcher.launch` sends what it kept
     from the submission, and checks "still queued" in the UPDATE), -> running (Midjourney's
     first reply),
-    -> succeeded with the result columns and the quota charge (`_succeed`). Progress
-    percentages are not written (see Dispatcher.on_mj_event)."""
+    -> succeeded with the result columns and the quota charge (`Journal.succeed`). Progress
+    percentages are not written (see bridge/intake.py)."""
     buttons = [
         {
             "custom_id": f"MJ::JOB::upsample::{n}::7af96d1a-67c7-4d74-b173-8430c98c7631",

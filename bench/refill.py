@@ -30,7 +30,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("ws_received>", "final", "discord.py has read the result's frame"),
     ("raw_receive>", "final", "our raw listener has it"),
     ("on_mj_event>", "Completed:", "parsed, at the dispatcher"),
-    ("launch>", "", "the next job's _launch starts"),
+    ("launch>", "", "the next job's Launcher.launch starts"),
     ("submit>", "", "handed to the Discord backend"),
     ("write_bytes>", "", "aiohttp writes the request body"),
 )

@@ -73,7 +73,7 @@ def _wrap_async(owner: Any, name: str, stage: str, pick: str) -> None:
 def _name_jobs() -> None:
     """Stamp ("job", "<job id> <prompt>") when the dispatcher starts tracking a job, so that
     stamps keyed by job id and those keyed by prompt can be paired."""
-    found = _target("bridge.dispatcher", "Dispatcher._track_order")
+    found = _target("bridge.runs", "Runs.track")
     if found is None:
         return
     owner, name = found
@@ -109,8 +109,8 @@ _POINTS: list[tuple[str, str, str, str]] = [
     ("bridge.dispatcher", "Dispatcher.on_mj_event", "on_mj_event", "event"),
     # aiohttp writes a request's body in a task of its own (Python 3.11): when it really goes.
     ("aiohttp.client_reqrep", "ClientRequest.write_bytes", "write_bytes", "none"),
-    ("bridge.dispatcher", "Dispatcher._succeed", "succeed", "job_id"),
-    ("bridge.dispatcher", "Dispatcher._launch", "launch", "job_id"),
+    ("bridge.journal", "Journal.succeed", "succeed", "job_id"),
+    ("bridge.launch", "Launcher.launch", "launch", "job_id"),
     ("bridge.discord_backend", "DiscordBackend.submit", "submit", "prompt"),
     ("bot.delivery", "Delivery._deliver", "deliver", "job_id"),
     ("bridge.discord_backend", "DiscordBackend.fetch", "fetch", "url"),

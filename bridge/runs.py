@@ -1,13 +1,16 @@
 """A job's run at Midjourney as the dispatcher holds it: what sending it takes (`Order`), what
-is known of it while it holds a slot (`Run`), and the columns its result fills."""
+is known of it while it holds a slot (`Run`), the runs in hand (`Runs`), and the columns its
+result fills."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC
 
 from bridge.accounts import Account
-from bridge.correlation import Track
+from bridge.correlation import Correlator, Track
 from bridge.events import Failure
 from bridge.interactions import Interaction, Upload
 from bridge.messages import (
@@ -15,12 +18,13 @@ from bridge.messages import (
     Completed,
     Failed,
     IframeOpened,
+    MessageRef,
     ModalOpened,
     Progress,
     Started,
 )
 from bridge.slots import Slot
-from storage.models import Job, JobKind
+from storage.models import Job, JobKind, JobStatus
 
 CANCEL_JOB = "MJ::CancelJob::"  # Midjourney's Cancel Job button on a progress message
 _BUTTON_FIELDS = tuple(f.name for f in fields(Button))
@@ -109,10 +113,73 @@ class Run:
     cancelling: bool = False  # Cancel Job pressed: Midjourney's "(Stopped)" is ours
     # (progress message id, interaction id) last written with RUNNING: what a restart needs.
     stored: tuple[str, str | None] | None = None
-    # The SUBMITTED write when it runs beside the send: later writes of the job wait for it.
-    launch_write: asyncio.Task[bool] | None = None
     slot: Slot | None = None  # set once its task holds one
     news: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def settle(self, outcome: Completed | Failed | Failure) -> None:
+        """The run has its outcome: correlation stops matching messages to it, and its slot
+        task wakes up to record it."""
+        self.outcome = outcome
+        self.track.open = False
+        self.news.set()
+
+
+class Runs:
+    """The jobs holding a slot (or adopted, waiting for one), each tracked by correlation
+    from before its send until its release."""
+
+    def __init__(self, correlator: Correlator) -> None:
+        self.correlator = correlator
+        self._running: dict[int, Run] = {}
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def __iter__(self) -> Iterator[Run]:
+        return iter(self._running.values())
+
+    def get(self, job_id: int) -> Run | None:
+        return self._running.get(job_id)
+
+    def open(self, job_id: int) -> Run | None:
+        """The run, while it has no outcome yet."""
+        run = self._running.get(job_id)
+        return run if run is not None and run.outcome is None else None
+
+    def track(self, job_id: int, order: Order, nonce: str | None, account: Account) -> Run:
+        """A job about to be sent on `account` (before the send: Midjourney's first reply can
+        beat the HTTP response)."""
+        track = self.correlator.track(
+            job_id,
+            prompt=order.prompt,
+            channel_id=account.channel_id,
+            target_message_id=order.target_message_id,
+            custom_id=order.custom_id,
+            nonce=nonce,
+        )
+        run = Run(job_id=job_id, account=account, kind=order.kind, track=track)
+        self._running[job_id] = run
+        return run
+
+    def adopt(self, job: Job, account: Account) -> Run:
+        """A job sent before a restart (or by a stopped process), with what its row knows."""
+        assert job.id is not None
+        run = self.track(job.id, Order.of(job), job.nonce, account)
+        # SQLite hands datetimes back without their zone; they are UTC.
+        run.track.since = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
+        if job.status is JobStatus.RUNNING and job.progress_message_id:
+            run.stored = (job.progress_message_id, job.interaction_id)
+        known = MessageRef(job.progress_message_id or "", "", interaction_id=job.interaction_id)
+        self.correlator.bind(run.track, known)
+        return run
+
+    def release(self, job_id: int) -> None:
+        """Forget a run that ended; correlation remembers its messages as nobody's."""
+        run = self._running.pop(job_id, None)
+        if run is None:
+            return
+        result_id = run.outcome.ref.message_id if isinstance(run.outcome, Completed) else None
+        self.correlator.release(job_id, result_id)
 
 
 def result_columns(result: Completed) -> dict[str, object]:
