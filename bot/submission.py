@@ -26,9 +26,10 @@ from bot.services import Services
 from bot.texts import texts
 from bot.video_jobs import video_prompt
 from bridge.errors import BridgeError, Paused, QueueFull
-from storage.chats import limits_for, quota_window
+from storage.chats import quota_window
 from storage.errors import QuotaExceeded
 from storage.jobs import create_job, fail_job, update_job
+from storage.limits import limits_for
 from storage.models import Job, JobKind, JobStatus, utcnow
 from storage.quota import quota_day, reserve
 

@@ -1,4 +1,5 @@
-"""storage.chats on a real SQLite database: limits, access, bans, stats and chat migration."""
+"""storage.chats, storage.limits, storage.chat_stats and storage.chat_migration on a real
+SQLite database: limits, access, bans, stats and chat migration."""
 
 from __future__ import annotations
 
@@ -10,34 +11,33 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.buttons import add_buttons, resolve_token
+from storage.chat_migration import migrate_chat
+from storage.chat_stats import chat_stats
 from storage.chats import (
     DeniedNotice,
     Member,
     chat_allowed,
-    chat_stats,
     claim_denied_notice,
     ensure_chat,
     get_chat,
     is_banned,
-    limits_for,
-    migrate_chat,
     quota_window,
     set_allowed,
     set_banned,
     set_chat_quota,
     set_member_quota,
-    usage,
     zone,
 )
 from storage.db import Database
 from storage.errors import QuotaExceeded, UnknownToken
 from storage.jobs import create_job, update_job
+from storage.limits import limits_for, usage
 from storage.models import ButtonToken, Chat, Job, JobStatus, QuotaEntry
 from storage.quota import refund, reserve, used_units
 
 
-# A table keyed by (chat_id, slot) that storage.chats has never heard of, like the ones other
-# features keep adding (pending replies, chat settings): a migration must move it as well.
+# A table keyed by (chat_id, slot) that storage.chat_migration has never heard of, like the ones
+# other features keep adding (pending replies, chat settings): a migration must move it as well.
 class MigrationProbe(SQLModel, table=True):
     __tablename__ = "test_migration_probe"
     chat_id: int = Field(sa_type=BigInteger, primary_key=True)

@@ -10,7 +10,7 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 
 from bot.admin import admin_cache
 from bot.services import BotContext
-from storage.chats import migrate_chat
+from storage.chat_migration import migrate_chat
 
 _log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from bot.admin import require_operator
 from bot.commands import new_commands
 from bot.services import BotContext
 from bot.submission import check_capacity, launch_job
-from storage.chats import chat_stats, quota_window, set_allowed
+from storage.chat_stats import chat_stats
+from storage.chats import quota_window, set_allowed
 from storage.jobs import create_job
 from storage.models import Job, JobKind, JobStatus
 

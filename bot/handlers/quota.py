@@ -10,7 +10,8 @@ from bot.admin import member_target, replied, require_group_admin
 from bot.commands import new_commands
 from bot.services import BotContext
 from bot.texts import countdown
-from storage.chats import Usage, get_chat, quota_window, set_chat_quota, set_member_quota, usage
+from storage.chats import get_chat, quota_window, set_chat_quota, set_member_quota
+from storage.limits import Usage, usage
 from storage.models import JobKind
 
 # Far above any real need, low enough that a typo ("/setquota 5000000000") is caught.
