@@ -1,8 +1,9 @@
 """Turning a request (a command, a tap, an album, an answer) into a queued job.
 
 `submit` is the one way in: `reserve_job` does the quick checks and books the quota in one
-transaction, raising Refusal at once (so a tap is answered before anything slow happens), and
-`launch_job` then posts the status message and hands the job to the dispatcher.
+transaction (storage/jobs.py's `accept_job`), raising Refusal at once (so a tap is answered
+before anything slow happens), and `launch_job` then posts the status message and hands the
+job to the dispatcher.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from bot.video_jobs import video_prompt
 from bridge.errors import BridgeError, Paused, QueueFull
 from storage.chats import quota_window
 from storage.errors import QuotaExceeded
-from storage.jobs import create_job, fail_job, update_job
+from storage.jobs import accept_job, fail_job, update_job
 from storage.limits import limits_for
 from storage.models import Job, JobKind, JobStatus, utcnow
-from storage.quota import quota_day, reserve
+from storage.quota import quota_day
 
 _log = logging.getLogger(__name__)
 
@@ -112,8 +113,6 @@ async def reserve_job(services: Services, request: Request) -> Job:
         async with services.db.transaction() as session:
             # With the job, the update that asked for it: handed over again, it makes no other.
             await remember_in(session)
-            job = await create_job(session=session, job=job)
-            assert job.id is not None
             chat_limit, user_limit = await limits_for(
                 session=session,
                 chat_id=request.chat_id,
@@ -122,13 +121,10 @@ async def reserve_job(services: Services, request: Request) -> Job:
                 chat_default=settings.chat_daily_quota,
                 user_default=settings.user_daily_quota,
             )
-            await reserve(
+            job = await accept_job(
                 session=session,
-                job_id=job.id,
-                chat_id=request.chat_id,
-                user_id=request.user_id,
+                job=job,
                 day=quota_day(tz=settings.quota_tz),
-                units=job.cost,
                 chat_limit=chat_limit,
                 user_limit=user_limit,
             )

@@ -1,9 +1,10 @@
 """Job rows: creation, transitions and the look-ups a restart needs.
 
-A job's life goes through five calls (arq's finish_job is the model): `launch_job` (sent to
-Midjourney), `record_progress`, then one outcome, `succeed_job` (the result and the charge in
-one transaction) or `fail_job` (the refund, unless the job finished already), and at last
-`mark_delivered`. The quota ledger is settled here and nowhere else on a job's way.
+A job's life goes through six calls (arq's finish_job is the model): `accept_job` (the row and
+its quota reserved), `launch_job` (sent to Midjourney), `record_progress`, then one outcome,
+`succeed_job` (the result and the charge in one transaction) or `fail_job` (the refund, unless
+the job finished already), and at last `mark_delivered`. The quota ledger is written here and
+nowhere else on a job's way (tests/test_rooms.py holds every other module to it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import FINISHED, Job, JobStatus, utcnow
-from storage.quota import charge, refund
+from storage.quota import charge, refund, reserve
 
 
 async def create_job(*, session: AsyncSession, job: Job) -> Job:
@@ -147,6 +148,21 @@ async def undelivered_jobs(*, session: AsyncSession, owner: str) -> Sequence[Job
 
 
 # -- the lifecycle --------------------------------------------------------------------------
+
+
+async def accept_job(
+    *, session: AsyncSession, job: Job, day: str, chat_limit: int | None, user_limit: int | None
+) -> Job:
+    """The job's row with `job.cost` units reserved on the quota `day`, in the caller's one
+    transaction; QuotaExceeded when a limit would be passed (the caller's rollback then keeps
+    neither)."""
+    job = await create_job(session=session, job=job)
+    assert job.id is not None
+    await reserve(
+        session=session, job_id=job.id, chat_id=job.chat_id, user_id=job.user_id, day=day,
+        units=job.cost, chat_limit=chat_limit, user_limit=user_limit,
+    )  # fmt: skip
+    return job
 
 
 async def launch_job(

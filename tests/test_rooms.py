@@ -53,3 +53,32 @@ def test_only_the_composition_root_of_the_bot_touches_a_midjourney_backend() -> 
         if uses or names & {"bridge.backend", "bridge.discord_backend", "bridge.simulator"}:
             touching.append(str(path.relative_to(ROOT)))
     assert touching == []
+
+
+def test_only_the_job_lifecycle_writes_the_quota_ledger() -> None:
+    """Reserve, charge and refund are storage/jobs.py's (accept_job, succeed_job, fail_job):
+    no other product module calls the ledger's writes, so the money invariant has one home."""
+    writes = {"reserve", "charge", "refund"}
+    home = ROOT / "storage" / "jobs.py"
+    callers = []
+    for room in ("bot", "bridge", "storage"):
+        for path in sorted((ROOT / room).rglob("*.py")):
+            if path in (home, ROOT / "storage" / "quota.py"):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module == "storage.quota"
+                    and writes & {alias.name for alias in node.names}
+                ) or (
+                    isinstance(node, ast.Import)
+                    and any(alias.name == "storage.quota" for alias in node.names)
+                ):
+                    callers.append(str(path.relative_to(ROOT)))
+    assert callers == []
+    assert writes <= {
+        alias.name
+        for node in ast.walk(ast.parse(home.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "storage.quota"
+        for alias in node.names
+    }
