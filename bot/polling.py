@@ -29,17 +29,23 @@ class UpdateHold:
 
     def __init__(self) -> None:
         self._held: dict[int, float] = {}
+        # Handled, but past the offset sent: Telegram hands them over again while an older
+        # update is in hand, and a refused request (which leaves no trace for bot/dedup.py)
+        # would be answered twice.
+        self._handled: set[int] = set()
 
     def offset(self, offset: int | None) -> int | None:
         now = time.monotonic()
         live = [update_id for update_id, at in self._held.items() if now - at < _MAX_HOLD_S]
-        if offset is None or not live:
-            return offset
-        return min(offset, *live)
+        sent = offset if offset is None or not live else min(offset, *live)
+        if sent is not None:
+            self._handled = {update_id for update_id in self._handled if update_id >= sent}
+        return sent
 
     def take(self, updates: Sequence[Update]) -> tuple[Update, ...]:
         """The updates not handed over before; those are held from now on."""
-        fresh = tuple(u for u in updates if u.update_id not in self._held)
+        known = self._held.keys() | self._handled
+        fresh = tuple(u for u in updates if u.update_id not in known)
         now = time.monotonic()
         for update in fresh:
             self._held[update.update_id] = now
@@ -47,6 +53,7 @@ class UpdateHold:
 
     def done(self, update_id: int) -> None:
         self._held.pop(update_id, None)
+        self._handled.add(update_id)
 
 
 class HoldingBot(ExtBot[None]):
