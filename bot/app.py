@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import dedup, metrics, startup
+from bot import dedup, metrics, mj_commands, startup
 from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
@@ -50,10 +50,7 @@ _log = logging.getLogger(__name__)
 
 # The menu Telegram shows under "/", in each language (set_my_commands per language_code).
 _COMMANDS: Final = (
-    *imagine.MENU,
-    ("describe", N_("Suggest prompts for a picture (reply to it)")),
-    ("blend", N_("Blend 2-5 pictures (reply to an album)")),
-    ("video", N_("Make a video from a photo (as its caption)")),
+    *mj_commands.MENU,
     ("settings", N_("Version, aspect ratio, speed and language for this chat")),
     ("language", N_("The language I answer in")),
     ("quota", N_("What is left today")),

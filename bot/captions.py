@@ -12,54 +12,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from bot.keyboards import ACTION_WORDS, UNNUMBERED_WORDS
 from bot.texts import N_, Texts, progress_bar
 from storage.models import Job, JobKind
 
 CAPTION_LIMIT: Final = 1024
 _LINK: Final = re.compile(r"(?:https?|sim)://\S+|<https?://\S+>")
 _ZOOM_PARAM: Final = re.compile(r"\s*--zoom\s+\S+\s*$")
-
-# The action behind a button; "{index}" is the picture of the grid it started from.
-_ACTIONS: Final = {
-    "upscale": N_("Picture {index}"),
-    "variation": N_("Variations of picture {index}"),
-    "reroll": N_("New grid"),
-    "upscale_subtle": N_("Upscaled (subtle), picture {index}"),
-    "upscale_creative": N_("Upscaled (creative), picture {index}"),
-    "upscale_2x": N_("Upscaled ×2, picture {index}"),
-    "upscale_4x": N_("Upscaled ×4, picture {index}"),
-    "vary_subtle": N_("Variation (subtle) of picture {index}"),
-    "vary_strong": N_("Variation (strong) of picture {index}"),
-    "vary_region": N_("Region varied, picture {index}"),
-    "zoom_out_2": N_("Zoomed out ×2"),
-    "zoom_out_1.5": N_("Zoomed out ×1.5"),
-    "custom_zoom": N_("Zoomed out ×{index}"),
-    "make_square": N_("Made square"),
-    "pan_left": N_("Extended to the left"),
-    "pan_right": N_("Extended to the right"),
-    "pan_up": N_("Extended upwards"),
-    "pan_down": N_("Extended downwards"),
-    # Video: the button's own words (the keyboard's labels), and a video grid's clip.
-    "animate_high": N_("🎞 Animate (High motion)"),
-    "animate_low": N_("🎞 Animate (Low motion)"),
-    "extend_high": N_("🎞 Extend (High motion)"),
-    "extend_low": N_("🎞 Extend (Low motion)"),
-    "video_upscale": "🎬 {index}",
-}
-# The same actions when the picture's number is unknown (a job from before this format).
-_UNNUMBERED: Final = {
-    "upscale": N_("Upscaled"),
-    "variation": N_("Variations"),
-    "upscale_subtle": N_("Upscaled (subtle)"),
-    "upscale_creative": N_("Upscaled (creative)"),
-    "upscale_2x": N_("Upscaled ×2"),
-    "upscale_4x": N_("Upscaled ×4"),
-    "vary_subtle": N_("Variation (subtle)"),
-    "vary_strong": N_("Variation (strong)"),
-    "vary_region": N_("Region varied"),
-    "custom_zoom": N_("Zoomed out"),
-}
-
 
 def action_label(kind: str, parent_label: str | None) -> str:
     """Job.label for a button of `kind` pressed under a result whose own label is given.
@@ -82,12 +41,12 @@ def action_text(_: Texts, label: str | None) -> str | None:
     if not label:
         return None
     kind, _sep, index = label.partition(":")
-    if index and kind in _ACTIONS:
-        return _(_ACTIONS[kind], index=index)
-    if kind in _UNNUMBERED:
-        return _(_UNNUMBERED[kind])
-    if kind in _ACTIONS and "{index}" not in _ACTIONS[kind]:
-        return _(_ACTIONS[kind])
+    if index and kind in ACTION_WORDS:
+        return _(ACTION_WORDS[kind], index=index)
+    if kind in UNNUMBERED_WORDS:
+        return _(UNNUMBERED_WORDS[kind])
+    if kind in ACTION_WORDS and "{index}" not in ACTION_WORDS[kind]:
+        return _(ACTION_WORDS[kind])
     return label  # a label stored by an older version: shown as it was
 
 

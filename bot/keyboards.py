@@ -4,7 +4,8 @@ Pure layout: which of Midjourney's buttons we show (bridge.buttons tells each on
 which label, in which row. Rows fit a 360-px-wide phone: at most four keys, short labels, one
 emoji per kind of action (⏫ upscale, 🌀 vary, 🔭 zoom out, arrows pan). A grid reads
 U1–U4 / V1–V4 / 🔄. The caller stores a token per button and puts the tokens into
-callback_data (bot.callbacks.ResultButton).
+callback_data (bot.callbacks.ResultButton). The words a result's caption names each kind by
+(bot/captions.py shows them) are here too, so a new kind is this module and bridge/buttons.py.
 """
 
 from __future__ import annotations
@@ -75,6 +76,48 @@ _LEFT_OUT: Final = frozenset(
 )
 _ACTIONS: Final = {ButtonKind.CUSTOM_ZOOM: "ask_zoom", ButtonKind.VARY_REGION: "region"}
 ORIGINAL: Final = N_("📎 Original")
+
+# A result's caption names the button that made it (Job.label, from caption_kind): the action in
+# words, "{index}" the picture of the grid it started from (bot/captions.py shows them).
+ACTION_WORDS: Final = {
+    "upscale": N_("Picture {index}"),
+    "variation": N_("Variations of picture {index}"),
+    "reroll": N_("New grid"),
+    "upscale_subtle": N_("Upscaled (subtle), picture {index}"),
+    "upscale_creative": N_("Upscaled (creative), picture {index}"),
+    "upscale_2x": N_("Upscaled ×2, picture {index}"),
+    "upscale_4x": N_("Upscaled ×4, picture {index}"),
+    "vary_subtle": N_("Variation (subtle) of picture {index}"),
+    "vary_strong": N_("Variation (strong) of picture {index}"),
+    "vary_region": N_("Region varied, picture {index}"),
+    "zoom_out_2": N_("Zoomed out ×2"),
+    "zoom_out_1.5": N_("Zoomed out ×1.5"),
+    "custom_zoom": N_("Zoomed out ×{index}"),
+    "make_square": N_("Made square"),
+    "pan_left": N_("Extended to the left"),
+    "pan_right": N_("Extended to the right"),
+    "pan_up": N_("Extended upwards"),
+    "pan_down": N_("Extended downwards"),
+    # Video: the button's own words (the keyboard's labels), and a video grid's clip.
+    "animate_high": N_("🎞 Animate (High motion)"),
+    "animate_low": N_("🎞 Animate (Low motion)"),
+    "extend_high": N_("🎞 Extend (High motion)"),
+    "extend_low": N_("🎞 Extend (Low motion)"),
+    "video_upscale": "🎬 {index}",
+}
+# The same actions when the picture's number is unknown (a job from before this format).
+UNNUMBERED_WORDS: Final = {
+    "upscale": N_("Upscaled"),
+    "variation": N_("Variations"),
+    "upscale_subtle": N_("Upscaled (subtle)"),
+    "upscale_creative": N_("Upscaled (creative)"),
+    "upscale_2x": N_("Upscaled ×2"),
+    "upscale_4x": N_("Upscaled ×4"),
+    "vary_subtle": N_("Variation (subtle)"),
+    "vary_strong": N_("Variation (strong)"),
+    "vary_region": N_("Region varied"),
+    "custom_zoom": N_("Zoomed out"),
+}
 
 
 def caption_kind(found: ButtonClass) -> str:

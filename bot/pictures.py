@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from telegram import Bot, Message
 
 from bot.commands import parse_command
+from bot.mj_commands import PICTURE_COMMANDS
 from bridge.interactions import Upload
 from bridge.staging import Stage
 
 # getFile downloads at most 20 MB.
 MAX_DOWNLOAD = 20 * 1024 * 1024
 _IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-
-PICTURE_COMMANDS = frozenset({"imagine", "describe", "blend", "video"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.error import BadRequest
 
-from storage.models import Job, JobKind
+from bot.mj_commands import DRAWING_KINDS
+from storage.models import Job
 
 _log = logging.getLogger(__name__)
 
 # A video's message is a photo too: its result, an animation, goes in with editMessageMedia.
-PICTURE_KINDS = frozenset({JobKind.IMAGINE, JobKind.ACTION, JobKind.BLEND, JobKind.VIDEO})
+PICTURE_KINDS = DRAWING_KINDS
 _PLACEHOLDER_SIDE = 512
 
 

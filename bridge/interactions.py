@@ -73,19 +73,34 @@ def _envelope(kind: int, place: Place, nonce: str) -> dict[str, Any]:
     }
 
 
-def _options(interaction: Interaction) -> list[dict[str, Any]]:
-    """A command's options; images are referenced by their index in `attachments` (a.5)."""
-    if interaction.command == "describe":
-        return [{"type": 11, "name": "image", "value": 0}]
-    if interaction.command == "blend":
-        options: list[dict[str, Any]] = [
-            {"type": 11, "name": f"image{n + 1}", "value": n}
-            for n in range(len(interaction.images))
-        ]
-        if interaction.prompt:  # "--ar 2:3", "--ar 1:1" or "--ar 3:2"
-            options.append({"type": 3, "name": "dimensions", "value": interaction.prompt})
-        return options
+def _describe(interaction: Interaction) -> list[dict[str, Any]]:
+    return [{"type": 11, "name": "image", "value": 0}]
+
+
+def _blend(interaction: Interaction) -> list[dict[str, Any]]:
+    options: list[dict[str, Any]] = [
+        {"type": 11, "name": f"image{n + 1}", "value": n} for n in range(len(interaction.images))
+    ]
+    if interaction.prompt:  # "--ar 2:3", "--ar 1:1" or "--ar 3:2"
+        options.append({"type": 3, "name": "dimensions", "value": interaction.prompt})
+    return options
+
+
+def _prompt(interaction: Interaction) -> list[dict[str, Any]]:
     return [{"type": 3, "name": "prompt", "value": interaction.prompt}]
+
+
+# A slash command's options by its name, where they are not one "prompt" string (imagine,
+# shorten, info...); images are referenced by their index in `attachments` (a.5). A new command
+# with other options is one line here (docs/extending.md).
+_OPTIONS: dict[str, Callable[[Interaction], list[dict[str, Any]]]] = {
+    "describe": _describe,
+    "blend": _blend,
+}
+
+
+def _options(interaction: Interaction) -> list[dict[str, Any]]:
+    return _OPTIONS.get(interaction.command or "", _prompt)(interaction)
 
 
 def slash_command(place: Place, command: Command, interaction: Interaction) -> dict[str, Any]:

@@ -1,54 +1,19 @@
-"""/imagine <prompt> and /shorten <prompt>; in a private chat plain text is a prompt too."""
+"""Prompt commands (/imagine <prompt>, /shorten <prompt>: bot/mj_commands.py lists them); in a
+private chat plain text is a prompt too."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Final
 
 from telegram import Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.commands import parse_command
 from bot.handlers.chat_settings import apply_chat_defaults
+from bot.mj_commands import MAX_PROMPT_LENGTH, PROMPT_COMMANDS, TOO_LONG, USAGE
 from bot.prompt_guard import check_prompt
 from bot.refusals import Refusal
 from bot.services import BotContext
 from bot.submission import Request, requester, submit
-from bot.texts import N_
 from storage.models import JobKind
-
-# Midjourney reads roughly the first 60 words; a prompt past this is almost surely a paste slip.
-MAX_PROMPT_LENGTH = 2000
-TOO_LONG = N_("That prompt is {length} characters long; please keep it under {limit}.")
-
-
-@dataclass(frozen=True, slots=True)
-class PromptCommand:
-    """A Midjourney slash command that takes a prompt: its job kind, usage and menu line."""
-
-    kind: JobKind
-    usage: str  # N_-marked: the reply to the command without a prompt
-    menu: str  # N_-marked: its line in Telegram's command menu
-
-
-# A new prompt command of Midjourney's is one line here (plus its JobKind, whose value is the
-# slash command's name, and what the bridge makes of its result).
-PROMPT_COMMANDS: Final = {
-    "imagine": PromptCommand(
-        JobKind.IMAGINE,
-        N_("Tell me what to draw, e.g. /imagine a red fox in the snow --ar 3:2"),
-        N_("Draw a picture from a prompt"),
-    ),
-    "shorten": PromptCommand(
-        JobKind.SHORTEN,
-        N_(
-            "Send /shorten followed by a long prompt: Midjourney suggests shorter versions, "
-            "and you tap one to draw it."
-        ),
-        N_("Suggest shorter versions of a prompt"),
-    ),
-}
-_USAGE: Final = {command.kind: command.usage for command in PROMPT_COMMANDS.values()}
 
 
 def check_prompt_or_refuse(context: BotContext, prompt: str) -> None:
@@ -66,7 +31,7 @@ def check_prompt_or_refuse(context: BotContext, prompt: str) -> None:
 async def submit_prompt(context: BotContext, message: Message, kind: JobKind, prompt: str) -> None:
     """The checks, the chat's defaults (for /imagine) and the job, replying to `message`."""
     if not prompt:
-        await message.reply_text(context.texts(_USAGE[kind]))
+        await message.reply_text(context.texts(USAGE[kind]))
         return
     check_prompt_or_refuse(context, prompt)
     chat = message.chat
@@ -115,5 +80,4 @@ PLAIN_TEXT = (
 )
 
 HANDLERS = [CommandHandler(list(PROMPT_COMMANDS), prompt_command)]
-MENU: Final = [(name, command.menu) for name, command in PROMPT_COMMANDS.items()]
 PLAIN_HANDLERS = [MessageHandler(PLAIN_TEXT, plain_prompt)]

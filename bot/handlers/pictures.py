@@ -1,36 +1,25 @@
-"""Pictures with a command: image prompts (/imagine), /describe, /blend and /video.
+"""Pictures with a command: image prompts (/imagine), /describe, /blend, /video (the picture
+commands of bot/mj_commands.py).
 
 A command arrives as the caption of a picture or an album, or as a text reply to one.
 """
 
 from __future__ import annotations
 
-import re
-
 from telegram import Bot, Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.albums import Album
 from bot.handlers.chat_settings import apply_chat_defaults
-from bot.handlers.imagine import MAX_PROMPT_LENGTH, TOO_LONG, imagine
+from bot.handlers.imagine import prompt_command
+from bot.mj_commands import COMMANDS, PICTURE_COMMANDS
 from bot.pictures import caption_command, picture_of
 from bot.prompt_guard import check_prompt
 from bot.refusals import Refusal, send_refusal
 from bot.services import BotContext, Services
 from bot.submission import Request, requester, submit
 from bot.texts import N_, texts
-from bot.video_jobs import USAGE as VIDEO_USAGE
-from bot.video_jobs import check_video
-from storage.models import JobKind
 
-MAX_PICTURES = 5
-_DIMENSIONS = re.compile(r"^--ar\s+(2:3|1:1|3:2)$")
-_KINDS = {
-    "imagine": JobKind.IMAGINE,
-    "describe": JobKind.DESCRIBE,
-    "blend": JobKind.BLEND,
-    "video": JobKind.VIDEO,
-}
 NOT_AN_IMAGE = N_("I can only use pictures (JPEG, PNG or WebP).")
 
 
@@ -38,27 +27,13 @@ def check_album(album: Album) -> None:
     """Raise Refusal when these pictures cannot go with this command."""
     assert album.command is not None
     command, args = album.command
-    count = len(album.pictures)
     if any(picture.too_big for picture in album.pictures):
         raise Refusal(
             N_("That picture is over Telegram's 20 MB download limit; please send a smaller one.")
         )
-    if command == "imagine":
-        if count > MAX_PICTURES:
-            raise Refusal(N_("Please use at most {limit} pictures."), limit=MAX_PICTURES)
-        if not args and count < 2:
-            raise Refusal(N_("Add what to draw after /imagine, or send 2–5 pictures together."))
-        if len(args) > MAX_PROMPT_LENGTH:
-            raise Refusal(TOO_LONG, length=len(args), limit=MAX_PROMPT_LENGTH)
-    elif command == "video":
-        check_video(count, args, MAX_PROMPT_LENGTH, TOO_LONG)
-    elif command == "describe" and count != 1:
-        raise Refusal(N_("/describe works on one picture at a time."))
-    elif command == "blend":
-        if not 2 <= count <= MAX_PICTURES:
-            raise Refusal(N_("/blend needs 2 to 5 pictures, sent together as an album."))
-        if args and not _DIMENSIONS.match(args):
-            raise Refusal(N_("/blend takes only a shape: --ar 2:3, --ar 1:1 or --ar 3:2."))
+    check = COMMANDS[command].pictures
+    assert check is not None  # caption_command takes picture commands only
+    check(len(album.pictures), args)
 
 
 async def run_album(album: Album, services: Services, bot: Bot) -> None:
@@ -75,7 +50,7 @@ async def _submit_album(album: Album, services: Services, bot: Bot) -> None:
     check_album(album)
     command, args = album.command
     # The same checks as a plain /imagine: the caption is its prompt.
-    if command in ("imagine", "video") and args:
+    if COMMANDS[command].prompt and args:
         problem = check_prompt(services.settings, args, texts(album.language))
         if problem is not None:
             raise Refusal("{problem}", problem=problem)
@@ -87,7 +62,7 @@ async def _submit_album(album: Album, services: Services, bot: Bot) -> None:
         chat_is_group=album.chat_is_group,
         user_id=album.user_id,
         language=album.language,
-        kind=_KINDS[command],
+        kind=COMMANDS[command].kind,
         prompt=args,
         reply_to=album.first_message_id,
         pictures=tuple(album.pictures),
@@ -156,8 +131,8 @@ async def on_reply_command(update: Update, context: BotContext) -> None:
         album.pictures.extend(known.pictures)
     elif (picture := picture_of(target)) is not None:
         album.pictures.append(picture)
-    elif command[0] == "imagine":
-        await imagine(update, context)  # a reply to something else: a plain /imagine
+    elif COMMANDS[command[0]].alone:
+        await prompt_command(update, context)  # a reply to something else: a plain /imagine
         return
     await run_album(album, context.services, context.bot)
 
@@ -173,18 +148,9 @@ async def usage(update: Update, context: BotContext) -> None:
     """/describe, /blend or /video without a picture to work on."""
     message = update.effective_message
     assert message is not None
-    _ = context.texts
     command = caption_command(message.text, context.bot.username)
-    if command and command[0] == "video":
-        body = _(VIDEO_USAGE)
-    elif command and command[0] == "blend":
-        body = _(
-            "Send 2–5 pictures as an album with the caption /blend (optionally --ar 2:3, 1:1 or "
-            "3:2)."
-        )
-    else:
-        body = _("Send a picture with the caption /describe, or reply /describe to a picture.")
-    await message.reply_text(body)
+    name = command[0] if command else "describe"
+    await message.reply_text(context.texts(COMMANDS[name].usage))
 
 
 _PICTURE = filters.PHOTO | filters.Document.IMAGE
@@ -192,9 +158,8 @@ _REPLY_TO_PICTURE = filters.REPLY & filters.UpdateType.MESSAGE
 
 HANDLERS = [
     MessageHandler(_PICTURE, on_picture),
-    CommandHandler(
-        ["imagine", "describe", "blend", "video"], on_reply_command, filters=_REPLY_TO_PICTURE
-    ),
-    CommandHandler(["describe", "blend", "video"], usage),
+    CommandHandler(sorted(PICTURE_COMMANDS), on_reply_command, filters=_REPLY_TO_PICTURE),
+    # Picture commands that take no prompt on their own: without a picture, how to use them.
+    CommandHandler([name for name in PICTURE_COMMANDS if not COMMANDS[name].alone], usage),
     MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, not_an_image),
 ]
