@@ -131,7 +131,12 @@ class Delivery:
         self.status = StatusMessages(bot)
         self._video = video or VideoConverter()
         self.progress = ProgressEditor(
-            bot=bot, db=db, status=self.status, interval=progress_interval, has_room=has_room
+            bot=bot,
+            db=db,
+            status=self.status,
+            interval=progress_interval,
+            has_room=has_room,
+            fetch=fetch,
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._delivering: set[int] = set()
@@ -140,7 +145,9 @@ class Delivery:
 
     async def on_event(self, event: JobEvent) -> None:
         if isinstance(event, JobProgress):
-            await self.progress.update(event.job_id, event.percent, event.cancellable)
+            await self.progress.update(
+                event.job_id, event.percent, event.cancellable, event.previews
+            )
         elif isinstance(event, JobSucceeded | JobFailed):
             self.progress.forget(event.job_id)  # its outcome goes into the status message
             self._spawn(event.job_id)

@@ -1,6 +1,13 @@
 """Progress shown by editing each job's status message (a photo's caption, or a text), at most
 one edit per chat per interval.
 
+A photo's edit also puts in Midjourney's newest preview (bot/previews.py) when there is one it
+has not shown: the same one call (editMessageMedia instead of editMessageCaption), so previews
+cost Telegram nothing more; a newer preview replaces one not yet shown, and a preview that
+cannot be fetched or read leaves the caption edit alone. A job's edits stop when its outcome
+is due (`forget`), and a job already over is never edited again, so nothing that comes late
+(a slow download, a stray update) can cover a result.
+
 Telegram counts edits against the same flood budget as messages (about 20 a minute in a group),
 so updates are coalesced: a chat's jobs take turns, and each edit shows the newest percentage.
 Groups wait twice as long between edits, leaving half their budget for new messages.
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,13 +28,16 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.captions import progress_text
 from bot.keyboards import cancel_markup
-from bot.status import StatusMessages
+from bot.previews import Fetch, fetch_previews, preview_photo
+from bot.status import StatusMessages, shows_picture
 from bot.texts import texts
 from storage.db import Database
 from storage.jobs import get_job
 from storage.models import Job
 
 _log = logging.getLogger(__name__)
+
+_ENDED_MEMORY = 4096  # jobs over, remembered so that a late update cannot edit them again
 
 
 @dataclass(slots=True)
@@ -37,6 +48,9 @@ class _Status:
     shown: int | None = -1
     # ✖️ Cancel, while Midjourney's progress message offers Cancel Job.
     markup: InlineKeyboardMarkup | None = None
+    previews: tuple[str, ...] = ()  # Midjourney's newest preview links
+    fetched: tuple[str, ...] = ()  # the links `photo` was made from
+    photo: bytes | None = None  # made from them, not shown yet
 
     @property
     def chat_id(self) -> int:
@@ -52,8 +66,13 @@ class ProgressEditor:
         status: StatusMessages,
         interval: float,
         has_room: Callable[[int], bool] | None = None,
+        fetch: Fetch | None = None,
+        preview_timeout: float = 5.0,
     ) -> None:
         self._bot = bot
+        self._fetch = fetch  # None: captions only
+        # A preview's download holds up the chat's next edit at most this long.
+        self._preview_timeout = preview_timeout
         self._status = status
         # Asks the rate limiter whether the chat's message budget is free right now.
         self._has_room = has_room
@@ -66,6 +85,7 @@ class ProgressEditor:
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
         self._editing: dict[int, asyncio.Lock] = {}  # job -> held while its edit is in flight
+        self._ended: OrderedDict[int, None] = OrderedDict()
 
     def expect(self, job: Job, message_id: int | None) -> None:
         """The job's status message was just posted (None: none could be): its progress
@@ -73,7 +93,15 @@ class ProgressEditor:
         assert job.id is not None
         self._expected[job.id] = None if message_id is None else _Status(job, message_id)
 
-    async def update(self, job_id: int, percent: int | None, cancellable: bool = False) -> None:
+    async def update(
+        self,
+        job_id: int,
+        percent: int | None,
+        cancellable: bool = False,
+        previews: tuple[str, ...] = (),
+    ) -> None:
+        if job_id in self._ended:
+            return
         if job_id not in self._jobs and job_id in self._expected:
             self._jobs[job_id] = self._expected.pop(job_id)
         if job_id not in self._jobs:
@@ -88,6 +116,8 @@ class ProgressEditor:
                     job = await get_job(session=session, job_id=job_id)
             finally:
                 percent = self._reading.pop(job_id)
+            if job_id in self._ended or (job is not None and job.status.finished):
+                return  # it ended while it was read: its outcome owns the message now
             self._jobs[job_id] = (
                 _Status(job, job.status_message_id)
                 if job is not None and job.status_message_id is not None
@@ -98,6 +128,8 @@ class ProgressEditor:
         if status is None or (percent is None and status.percent is not None):
             return
         status.percent = percent
+        if previews:  # none: the one already shown still stands
+            status.previews = previews
         status.markup = cancel_markup(texts(status.job.language), job_id) if cancellable else None
         chat_id = status.chat_id
         if chat_id not in self._flushers:
@@ -109,6 +141,9 @@ class ProgressEditor:
         """The job is over: its outcome is about to go into its message, so stop editing it."""
         self._jobs.pop(job_id, None)
         self._expected.pop(job_id, None)
+        self._ended[job_id] = None
+        while len(self._ended) > _ENDED_MEMORY:
+            self._ended.popitem(last=False)
 
     async def settle(self, job_id: int) -> None:
         """Forget the job and wait for an edit of it already under way: a progress caption
@@ -138,11 +173,12 @@ class ProgressEditor:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue  # jobs may have finished or moved on while we waited
+            status = stale[0]
+            await self._prepare(status)
             if self._has_room is not None and not self._has_room(chat_id):
                 # The chat's budget is busy with real messages: skip this turn.
                 self._last_edit[chat_id] = time.monotonic()
                 continue
-            status = stale[0]
             status.shown = status.percent
             self._last_edit[chat_id] = time.monotonic()
             await self._edit(status)
@@ -159,10 +195,27 @@ class ProgressEditor:
             if not lock.locked():
                 self._editing.pop(job_id, None)
 
+    async def _prepare(self, status: _Status) -> None:
+        """Fetch and make the photo of the newest preview not yet tried (once per preview:
+        a newer one comes with the next progress)."""
+        if self._fetch is None or not shows_picture(status.job):
+            return
+        if not status.previews or status.previews == status.fetched:
+            return
+        links = status.fetched = status.previews
+        pictures = await fetch_previews(
+            self._fetch, links, status.job.account, self._preview_timeout
+        )
+        status.photo = await asyncio.to_thread(preview_photo, pictures)
+
     async def _show(self, status: _Status) -> None:
         body = progress_text(texts(status.job.language), status.percent)
+        photo, status.photo = status.photo, None
         try:
-            await self._status.edit(status.job, status.message_id, body, status.markup)
+            if photo is not None:
+                await self._status.show(status.job, status.message_id, photo, body, status.markup)
+            else:
+                await self._status.edit(status.job, status.message_id, body, status.markup)
         except RetryAfter:
             _log.info("progress edit dropped (flood control)", extra={"chat_id": status.chat_id})
         except BadRequest as exc:

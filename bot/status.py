@@ -1,7 +1,8 @@
 """A job's one message: posted when the job is made, edited as it goes, holding its outcome.
 
-A picture job's message is a photo, a placeholder until Midjourney's result, whose caption
-tells the progress; the result is put into it with editMessageMedia. Repeating that edit after
+A picture job's message is a photo, a placeholder, then Midjourney's progress previews (each
+with its caption in the same editMessageMedia), whose caption tells the progress; the result
+is put into it with editMessageMedia. Repeating that edit after
 a restart changes nothing the user sees, so delivery has nothing it could send twice. A job of
 words (describe, shorten, /info, a mode switch) has a text message that its result replaces.
 Only when that message is gone (deleted by the user, or never posted) is a new one posted, and
@@ -15,7 +16,14 @@ import functools
 import io
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.error import BadRequest
 
 from bot.mj_commands import DRAWING_KINDS
@@ -102,6 +110,23 @@ class StatusMessages:
                 await self._bot.edit_message_text(
                     body, job.chat_id, message_id, reply_markup=markup
                 )
+        except BadRequest as exc:
+            if not unchanged(exc):
+                raise
+
+    async def show(
+        self,
+        job: Job,
+        message_id: int,
+        photo: bytes,
+        body: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Put `photo` (a progress preview) into the job's photo message, captioned `body`:
+        one call, like the caption edit it stands for. Raises BadRequest as `edit` does."""
+        media = InputMediaPhoto(photo, caption=body, filename="preview.jpg")
+        try:
+            await self._bot.edit_message_media(media, job.chat_id, message_id, reply_markup=markup)
         except BadRequest as exc:
             if not unchanged(exc):
                 raise

@@ -40,6 +40,9 @@ class JobProgress:
     percent: int | None
     # Midjourney's progress message offers Cancel Job: Dispatcher.cancel can stop it there.
     cancellable: bool = False
+    # CDN links of the pictures Midjourney drew so far (bridge/messages.py Progress.previews),
+    # fetched through Dispatcher.fetch; none when the message carries none.
+    previews: tuple[str, ...] = ()
 
 
 class CancelOutcome(StrEnum):

@@ -130,9 +130,9 @@ class Intake:
             except BaseException:
                 run.stored = before
                 raise
-        await self._journal.emit(
-            JobProgress(run.job_id, percent, cancellable=run.cancel is not None)
-        )
+        previews = tuple(p.url for p in event.previews) if isinstance(event, Progress) else ()
+        progress = JobProgress(run.job_id, percent, run.cancel is not None, previews)
+        await self._journal.emit(progress)
         run.news.set()
 
     def _on_interaction(self, event: InteractionAck | ModalOpened) -> Run | None:

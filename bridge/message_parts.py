@@ -135,6 +135,13 @@ def first_result_attachment(
     return None
 
 
+def is_picture(attachment: Mapping[str, Any]) -> bool:
+    content_type = attachment.get("content_type")
+    if content_type is not None:
+        return str(content_type).startswith("image/")
+    return (attachment.get("filename") or "").lower().endswith(_IMAGE_EXTENSIONS)
+
+
 def is_video(attachment: Mapping[str, Any]) -> bool:
     content_type = attachment.get("content_type")
     if content_type is not None:

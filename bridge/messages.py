@@ -110,7 +110,9 @@ class Progress:
     ref: MessageRef
     prompt: str
     percent: int | None
-    preview: Image | None = None
+    # What Midjourney has drawn so far: one `<uuid>_grid_0.webp`, or a video's four
+    # `<uuid>_<cell>_step_<k>.jpeg` cells in order; none before about 35 %.
+    previews: tuple[Image, ...] = ()
     buttons: tuple[Button, ...] = ()  # Cancel Job (MJ::CancelJob::ByJobid::<uuid>)
 
 

@@ -43,7 +43,7 @@ here first):
 - The video placeholders `Displaying...` / `Animating...` (c.2) give None even when they carry
   an attachment and buttons; `Creating video with prompt **...** (Waiting to start)` is the
   video job's Started and its `(35%)` edits, with four `_<cell>_step_<k>.jpeg` frames, its
-  Progress (the first frame is the preview).
+  Progress (all four are its previews, in Midjourney's order).
 - A video result is `Completed(kind=VIDEO)`, never a grid: a message whose buttons are
   `MJ::JOB::video_virtual_upscale::N` (an animated WebP of 2x2 videos: tests/data/samples/65),
   or whose attachment is a video file (the mp4 of one video). Told by custom_ids, never labels.
@@ -78,6 +78,7 @@ from bridge.message_parts import (
     content_prompt,
     first_result_attachment,
     image_of,
+    is_picture,
     is_video,
     job_hash,
     message_ref,
@@ -267,12 +268,12 @@ def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
 
 
 def _parse_progress(data: RawMessage, prompt: str, percent: int | None) -> Progress:
-    """`(15%)`: the job runs; the first attachment, if any, is the `grid_0.webp` preview."""
-    attachments = data.get("attachments")
-    preview = image_of(attachments[0]) if attachments else None
+    """`(15%)`: the job runs; its pictures, if any, are previews (a `grid_0.webp`, or a
+    video's four step frames)."""
+    previews = tuple(image_of(a) for a in data.get("attachments") or () if is_picture(a))
     found = buttons(data.get("components") or ())
     return Progress(
-        ref=message_ref(data), prompt=prompt, percent=percent, preview=preview, buttons=found
+        ref=message_ref(data), prompt=prompt, percent=percent, previews=previews, buttons=found
     )
 
 

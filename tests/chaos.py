@@ -96,9 +96,7 @@ class Report:
 
 
 def _is_result(call: Call) -> bool:
-    markup = call.params.get("reply_markup") or {}
-    picture = call.method.lower() in ("sendphoto", "editmessagemedia")
-    return picture and bool(markup.get("inline_keyboard"))
+    return call.carries_result  # a progress preview (✖️ Cancel alone) is none
 
 
 class _Bot:

@@ -21,9 +21,7 @@ def shown_results(tg: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
 
 
 def carries_result(call: Call) -> bool:
-    markup = call.params.get("reply_markup") or {}
-    is_picture = call.method.lower() in ("sendphoto", "editmessagemedia")
-    return is_picture and bool(markup.get("inline_keyboard"))
+    return call.carries_result
 
 
 @pytest.mark.parametrize("where", ["private", "group"])

@@ -53,7 +53,8 @@ _EXTRACTORS: dict[str, Callable[[Any], Any]] = {
     "prompt": lambda event: event.prompt,
     "queued": lambda event: event.queued,
     "percent": lambda event: event.percent,
-    "preview": lambda event: _image_fields(event.preview),
+    "preview": lambda event: _image_fields(event.previews[0] if event.previews else None),
+    "previews": lambda event: [image.filename for image in event.previews],
     "image": lambda event: _image_fields(event.image),
     "index": lambda event: event.index,
     "job_hash": lambda event: event.job_hash,
@@ -228,7 +229,7 @@ def test_stopped_and_progress_keep_the_ephemeral_flag() -> None:
 
 def test_progress_without_preview() -> None:
     event = parse("MESSAGE_UPDATE", _mj_message("**x** - <@1> (0%) (relaxed)"))
-    assert event == Progress(ref=MessageRef("2", "1"), prompt="x", percent=0, preview=None)
+    assert event == Progress(ref=MessageRef("2", "1"), prompt="x", percent=0)
 
 
 # --- job_hash ------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ _FIELDS: dict[str, Any] = {
     "mode": lambda event: event.mode,
     "job_hash": lambda event: event.job_hash,
     "percent": lambda event: event.percent,
-    "preview": lambda event: event.preview is not None,
+    "preview": lambda event: bool(event.previews),
     "message_id": lambda event: event.message_id,
     "index": lambda event: event.index,
     "flags": lambda event: event.ref.flags,

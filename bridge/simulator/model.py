@@ -27,6 +27,7 @@ from bridge.simulator.buttons import (
 from bridge.simulator.channel import MIDJOURNEY_AUTHOR, Channel
 from bridge.simulator.hooks import Turn
 from bridge.simulator.pictures import How, Recipe, render
+from bridge.simulator.previews import PREVIEW_FROM, preview_attachment, preview_side
 
 _MAX_PICTURES = 200
 # Discord's "Midjourney Bot is thinking..." flag on a deferred answer, edited into the real one.
@@ -93,6 +94,9 @@ class MidjourneyModel:
     prompts: dict[str, str] = field(default_factory=dict)  # job hash -> prompt
     # What the modules of hooks.py keep per model, under their module's name.
     state: dict[str, Any] = field(default_factory=dict)
+    # Progress edits from PREVIEW_FROM % carry a preview of the picture, as captured in 2026
+    # (bridge/simulator/previews.py); off, they carry none, as in some older captures.
+    previews: bool = True
     # Finished grids carry the nonce too: Discord may send it on every message since 2025
     # (inferred from peers' changes), so both ways are modelled.
     final_nonce: bool = False
@@ -194,6 +198,13 @@ class MidjourneyModel:
     def new_hash(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def recipe(
+        self, prompt: str, kind: Kind, job_hash: str, derive: Mapping[str, Any] | None
+    ) -> Recipe:
+        """What the job's picture is drawn from (its previews too)."""
+        seed = self.seed_of(prompt, job_hash)
+        return Recipe(prompt, seed, kind.tiles, self.image_size, kind.how, **(derive or {}))
+
     async def grid(
         self, turn: Turn, prompt: str, kind: Kind, derive: Mapping[str, Any] | None = None
     ) -> None:
@@ -228,9 +239,16 @@ class MidjourneyModel:
                 await discord.update_message(progress["id"], stopped)
                 return
             if percent is not None:
-                await discord.update_message(
-                    progress["id"], {"content": f"{head} ({percent}%) ({mode})"}
-                )
+                changes: dict[str, Any] = {"content": f"{head} ({percent}%) ({mode})"}
+                if self.previews and percent >= PREVIEW_FROM:
+                    recipe = self.recipe(prompt, kind, job_hash, derive)
+                    side = preview_side(self.image_size)
+                    changes["attachments"] = [
+                        await preview_attachment(
+                            discord, job_hash, recipe, percent, side, self.fixed_image
+                        )
+                    ]
+                await discord.update_message(progress["id"], changes)
         # A button's result answers the message it is on; imagine's, its progress message.
         pressed = turn.payload.get("message_id") or progress["id"]
         web = f"[(Open on website for full quality)](<{job_page(job_hash)}>) "
@@ -265,15 +283,7 @@ class MidjourneyModel:
         self.prompts[job_hash] = prompt
         data = self.fixed_image
         if data is None:
-            recipe = Recipe(
-                prompt,
-                self.seed_of(prompt, job_hash),
-                kind.tiles,
-                self.image_size,
-                kind.how,
-                **(derive or {}),
-            )
-            data = await asyncio.to_thread(render, recipe)
+            data = await asyncio.to_thread(render, self.recipe(prompt, kind, job_hash, derive))
         self.pictures[job_hash] = data
         while len(self.pictures) > _MAX_PICTURES:
             self.pictures.popitem(last=False)

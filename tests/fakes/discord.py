@@ -248,6 +248,7 @@ class FakeDiscord:
 
         self._messages: dict[str, JSON] = {}  # by id, ephemeral ones included
         self._cdn: dict[str, tuple[bytes, str]] = {}  # by URL path
+        self._slow_cdn: list[tuple[re.Pattern[str], float, asyncio.Event]] = []  # slow_cdn
         self._upload_slots: dict[str, str] = {}  # upload key -> upload_filename
         self._faults: list[_Fault] = []
         self._sessions: dict[str, _Session] = {}
@@ -627,7 +628,18 @@ class FakeDiscord:
         self.uploads[upload_filename] = await request.read()
         return web.Response(status=200)
 
+    def slow_cdn(self, path_regex: str, seconds: float) -> asyncio.Event:
+        """Answer CDN downloads whose path matches (re.search) only after `seconds`; the
+        event is set once one of them was answered."""
+        answered = asyncio.Event()
+        self._slow_cdn.append((re.compile(path_regex), seconds, answered))
+        return answered
+
     async def _get_cdn(self, request: web.Request) -> web.Response:
+        for pattern, seconds, answered in self._slow_cdn:
+            if pattern.search(request.path):
+                await asyncio.sleep(seconds)
+                answered.set()
         if (stored := self._cdn.get(request.path)) is None:
             return web.Response(status=404, text="404: Not Found")
         self.cdn_hits += 1

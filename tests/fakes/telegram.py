@@ -160,8 +160,12 @@ ADMIN_RIGHTS = (
 )
 
 
-# A job's status message is a photo (its caption edited) or a text: edits of either.
-STATUS_EDITS = ("editMessageText", "editMessageCaption")
+# A job's status message is a photo (its caption edited, or a progress preview put in with
+# its caption) or a text: edits of either. (editMessageMedia also puts the result in.)
+STATUS_EDITS = ("editMessageText", "editMessageCaption", "editMessageMedia")
+# The callback data of the bot's ✖️ Cancel (bot/callbacks.py CancelJob): the one key a
+# progress photo carries, never a result's.
+_CANCEL_DATA = "x:"
 
 
 @dataclass
@@ -200,15 +204,27 @@ class Call:
         return str(self.params.get("text") or self.caption or "")
 
     @property
-    def is_result(self) -> bool:
-        """A picture with buttons reached the chat (sendPhoto, or editMessageMedia into the
-        job's message): what a delivered Midjourney result looks like."""
+    def carries_result(self) -> bool:
+        """A picture with a result's buttons (sendPhoto, or editMessageMedia into the job's
+        message), answered or not; a progress preview (no keys, or ✖️ Cancel alone) is none."""
         markup = self.params.get("reply_markup") or {}
+        keys = [key for row in markup.get("inline_keyboard") or () for key in row]
         return (
-            self.ok
-            and self.method.lower() in ("sendphoto", "editmessagemedia")
-            and bool(markup.get("inline_keyboard"))
+            self.method.lower() in ("sendphoto", "editmessagemedia")
+            and bool(keys)
+            and not all(str(key.get("callback_data", "")).startswith(_CANCEL_DATA) for key in keys)
         )
+
+    @property
+    def is_result(self) -> bool:
+        """A picture with buttons reached the chat: what a delivered Midjourney result looks
+        like."""
+        return self.ok and self.carries_result
+
+    @property
+    def is_preview(self) -> bool:
+        """A progress preview reached the job's photo message (editMessageMedia, no result)."""
+        return self.ok and self.method.lower() == "editmessagemedia" and not self.carries_result
 
 
 @dataclass(frozen=True)
@@ -629,6 +645,14 @@ class FakeTelegram:
             call
             for call in self.calls_of(("sendPhoto", "editMessageMedia"))
             if call.is_result and (chat_id is None or call.chat_id == chat_id)
+        ]
+
+    def previews(self, chat_id: int | None = None) -> list[Call]:
+        """Progress previews shown (see Call.is_preview), oldest first."""
+        return [
+            call
+            for call in self.calls_of("editMessageMedia")
+            if call.is_preview and (chat_id is None or call.chat_id == chat_id)
         ]
 
     async def wait_for_results(
