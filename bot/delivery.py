@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -25,12 +24,11 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from bot.account_notices import announce_pause, update_held
 from bot.captions import (
     CAPTION_LIMIT,
-    HELD,
     RELEASED,
     SENDING,
-    admin_paused_text,
     caption_for,
     failure_text,
     info_text,
@@ -38,12 +36,13 @@ from bot.captions import (
     suggestions_text,
 )
 from bot.images import fit_photo
-from bot.keyboards import ORIGINAL, Key, RegionButton, layout, markup
+from bot.keyboards import RegionButton
 from bot.progress import ProgressEditor
-from bot.status import StatusMessages, gone, shows_picture, unchanged
-from bot.texts import SOURCE_LANGUAGE, texts
-from bot.video_delivery import ask_motion, too_large_text, video_media
-from bot.video_jobs import is_video_clip, is_video_result
+from bot.result_keys import SUGGESTIONS, UPSCALES, Keys, add_keys, add_original
+from bot.status import StatusMessages, gone, reply_to, shows_picture, unchanged
+from bot.texts import texts
+from bot.video_delivery import ask_motion, video_outcome
+from bot.video_jobs import is_video_result
 from bot.video_pool import VideoConverter
 from bridge.errors import BridgeError, DiscordRateLimited, DiscordUnavailable
 from bridge.events import (
@@ -58,34 +57,18 @@ from bridge.events import (
     ResultDeleted,
 )
 from bridge.messages import ResultKind
-from storage.buttons import add_buttons, expire_message_buttons
+from storage.buttons import expire_message_buttons
 from storage.db import Database
 from storage.jobs import get_job, mark_delivered, set_job, undelivered_jobs
 from storage.models import Job, JobStatus
 
 if TYPE_CHECKING:
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
     from bot.miniapp.links import MiniAppLinks
 
 _log = logging.getLogger(__name__)
 
 _REDELIVER_MAX = 300.0
 MESSAGE_LIMIT = 4096
-_UPSCALES = {ResultKind.UPSCALE.value, ResultKind.UPSCALE_HD.value}
-# Results that are prompts to pick from, each with a button that draws it.
-_SUGGESTIONS = {ResultKind.DESCRIBE.value: "describe", ResultKind.SHORTEN.value: "shorten"}
-# A video has no delivery yet (the video issue): the user is told so in words, never shown a
-# still of it, and its U1-U4 (video upscales) are not offered.
-_TEXT_ONLY = {ResultKind.INFO.value, ResultKind.NOTICE.value}
-
-
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    """The keyboard under a result: rows of keys and their stored tokens, in the same order."""
-
-    rows: list[list[Key]]
-    tokens: list[str]
 
 
 class _StatusGone(NetworkError):
@@ -158,30 +141,11 @@ class Delivery:
         elif isinstance(event, JobAsks):
             self._spawn_task(ask_motion(self._bot, self._db, event.job_id), "ask")
         elif isinstance(event, AccountPaused):
-            self._spawn_task(self._announce_pause(event), "pause")
+            pause = announce_pause(self._bot, self._db, self.status, self._admin_ids, event)
+            self._spawn_task(pause, "pause")
         elif isinstance(event, AccountResumed):
-            self._spawn_task(self._update_held(event.released, RELEASED), "resume")
-
-    async def _announce_pause(self, event: AccountPaused) -> None:
-        """Tell the admins what Midjourney wants, and waiting users why nothing moves."""
-        for admin_id in self._admin_ids:
-            try:
-                body = admin_paused_text(texts(SOURCE_LANGUAGE), event.account, event.reason)
-                await self._bot.send_message(admin_id, body)
-            except TelegramError:
-                _log.warning("could not reach an admin", extra={"admin_id": admin_id})
-        await self._update_held(event.held, HELD)
-
-    async def _update_held(self, job_ids: tuple[int, ...], message: str) -> None:
-        for job_id in job_ids:
-            async with self._db.transaction() as session:
-                job = await get_job(session=session, job_id=job_id)
-            if job is None or job.status_message_id is None:
-                continue
-            try:
-                await self.status.edit(job, job.status_message_id, texts(job.language)(message))
-            except TelegramError:
-                _log.info("held job's status not updated", extra={"job_id": job_id})
+            resume = update_held(self._db, self.status, event.released, RELEASED)
+            self._spawn_task(resume, "resume")
 
     async def resume(self, owner: str) -> None:
         """Deliver what finished while nobody was there to send it (e.g. before a restart);
@@ -221,7 +185,7 @@ class Delivery:
             if job is None or job.delivered_at is not None or not job.status.finished:
                 return
             # Stored with the read: a transaction less per result on the single connection.
-            keys = await self._add_keys(session, job)
+            keys = await add_keys(session, job, region=self._miniapp is not None)
         shown: int | None = None
         try:
             if job.status is JobStatus.SUCCEEDED:
@@ -263,37 +227,9 @@ class Delivery:
             reraise=True,
         )
 
-    async def _add_keys(self, session: AsyncSession, job: Job) -> _Keys:
-        """Store the buttons under a result (a picture's "original" button is known before
-        the download only for an upscale: see _send_photo)."""
-        assert job.id is not None
-        if job.status is not JobStatus.SUCCEEDED or job.result_kind in _TEXT_ONLY:
-            return _Keys([], [])
-        suggested: list[str] | None = None
-        if job.result_kind in _SUGGESTIONS:
-            suggested = job.texts
-            rows = [[Key(f"{n}\ufe0f\u20e3", "imagine") for n in range(1, len(suggested) + 1)]]
-        else:
-            # A clip's 📎 sends Midjourney's own MP4, as an upscale's sends its PNG.
-            original = job.result_kind in _UPSCALES or is_video_clip(job)
-            rows = layout(
-                job.buttons,
-                texts(job.language),
-                original=original,
-                region=self._miniapp is not None,
-            )
-        tokens = await add_buttons(
-            session=session,
-            chat_id=job.chat_id,
-            job_id=job.id,
-            buttons=[(key.action, key.custom_id, key.kind) for row in rows for key in row],
-            texts=suggested,
-        )
-        return _Keys(rows, [t.token for t in tokens])
-
-    async def _send_result(self, job: Job, keys: _Keys) -> int | None:
+    async def _send_result(self, job: Job, keys: Keys) -> int | None:
         """Send it; the id of a picture's message (a Mini App's job answers it)."""
-        if job.result_kind in _SUGGESTIONS:
+        if job.result_kind in SUGGESTIONS:
             await self._send_description(job, keys)
         elif job.result_kind == ResultKind.INFO.value:
             await self._send_text(job, info_text(texts(job.language), job.texts))
@@ -312,33 +248,25 @@ class Delivery:
         private = job.chat_id > 0  # Telegram's private chat ids are positive, groups' negative
         return lambda label, token: miniapp.button(label, token, private=private)
 
-    async def _send_photo(self, job: Job, keys: _Keys) -> int:
-        assert job.id is not None
+    async def _download(self, job: Job) -> bytes:
+        """The result's file, through the account that made it, retried like a delivery."""
         assert job.result_url is not None
         async for attempt in await self._retrying():
             with attempt:
                 data = await self._fetch(job.result_url, job.account)
-        photo, downscaled = await asyncio.to_thread(fit_photo, data)
-        lang = job.language
-        if downscaled and job.result_kind not in _UPSCALES:
-            # Shrunk to fit Telegram: the untouched file is one tap away.
-            original = Key(texts(lang)(ORIGINAL), "original")
-            async with self._db.transaction() as session:
-                (token,) = await add_buttons(
-                    session=session,
-                    chat_id=job.chat_id,
-                    job_id=job.id,
-                    buttons=[(original.action, original.custom_id, original.kind)],
-                )
-            keys = _Keys([*keys.rows, [original]], [*keys.tokens, token.token])
+        return data
+
+    async def _send_photo(self, job: Job, keys: Keys) -> int:
+        photo, downscaled = await asyncio.to_thread(fit_photo, await self._download(job))
+        if downscaled and job.result_kind not in UPSCALES:
+            keys = await add_original(self._db, job, keys)
         filename = (job.result_filename or "midjourney.png").rsplit(".", 1)[0]
         media = InputMediaPhoto(
             photo,  # bytes: PTB attaches them to the request as an upload
-            caption=caption_for(job, texts(lang), downscaled=downscaled),
+            caption=caption_for(job, texts(job.language), downscaled=downscaled),
             filename=filename + (".jpg" if downscaled else ".png"),
         )
-        keyboard = markup(keys.rows, keys.tokens, self._region_button(job))
-        return await self._put(job, keyboard, media=media)
+        return await self._put(job, keys.markup(self._region_button(job)), media=media)
 
     async def _put(
         self,
@@ -391,31 +319,23 @@ class Delivery:
             await self._delete_quietly(job, stale)
         return message.message_id
 
-    async def _send_video(self, job: Job, keys: _Keys) -> int:
-        """A video grid or clip as an MP4 that plays in the chat (bot/video_delivery.py),
-        converted off the loop (bot/video_pool.py)."""
-        assert job.result_url is not None
-        async for attempt in await self._retrying():
-            with attempt:
-                data = await self._fetch(job.result_url, job.account)
-        clip = await self._video.convert(data, None, job.result_filename or "")
-        caption = caption_for(job, texts(job.language), downscaled=False)
-        keyboard = markup(keys.rows, keys.tokens)
-        media = video_media(job, clip, caption)
-        if media is None:
-            return await self._put(job, keyboard, body=too_large_text(job, caption))
-        return await self._put(job, keyboard, media=media)
+    async def _send_video(self, job: Job, keys: Keys) -> int:
+        """A video grid or clip as an MP4 that plays in the chat (bot/video_delivery.py)."""
+        outcome = await video_outcome(job, await self._download(job), self._video)
+        if isinstance(outcome, str):
+            return await self._put(job, keys.markup(), body=outcome)
+        return await self._put(job, keys.markup(), media=outcome)
 
-    async def _send_description(self, job: Job, keys: _Keys) -> None:
+    async def _send_description(self, job: Job, keys: Keys) -> None:
         """Describe's four prompts (or shorten's suggestions) as text, each with a button that
         draws it."""
         numbers = [key.label for key in keys.rows[0]] if keys.rows else []
         listing = "\n\n".join(
             f"{n} {prompt}" for n, prompt in zip(numbers, job.texts, strict=True)
         )
-        kind = _SUGGESTIONS.get(job.result_kind or "", "describe")
+        kind = SUGGESTIONS.get(job.result_kind or "", "describe")
         body = suggestions_text(texts(job.language), kind, listing)[:MESSAGE_LIMIT]
-        await self._put(job, markup(keys.rows, keys.tokens), body=body)
+        await self._put(job, keys.markup(), body=body)
 
     async def _send_text(self, job: Job, body: str) -> None:
         """A result that is words only (account info, a mode switch), in the job's message."""
@@ -438,9 +358,9 @@ class Delivery:
                 # the status message is gone: say it in a new reply
         async for attempt in await self._retrying():
             with attempt:
-                await self._bot.send_message(job.chat_id, body, reply_parameters=self._reply(job))
+                await self._bot.send_message(job.chat_id, body, reply_parameters=reply_to(job))
 
-    async def send_original(self, job: Job, reply_to: int) -> Message | None:
+    async def send_original(self, job: Job, answering: int) -> Message | None:
         """Send the untouched result file as a document; None if it can no longer be fetched."""
         if job.result_url is None:
             return None
@@ -451,7 +371,7 @@ class Delivery:
         return await self._bot.send_document(
             job.chat_id,
             InputFile(data, filename=job.result_filename or "midjourney.png"),
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True),
+            reply_parameters=ReplyParameters(answering, allow_sending_without_reply=True),
         )
 
     async def _delete_quietly(self, job: Job, message_id: int) -> None:
@@ -459,9 +379,3 @@ class Delivery:
             await self._bot.delete_message(job.chat_id, message_id)
         except TelegramError:
             _log.info("stale status message not deleted", extra={"job_id": job.id})
-
-    @staticmethod
-    def _reply(job: Job) -> ReplyParameters | None:
-        if job.request_message_id is None:
-            return None
-        return ReplyParameters(job.request_message_id, allow_sending_without_reply=True)

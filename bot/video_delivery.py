@@ -12,8 +12,10 @@ from pathlib import PurePosixPath
 
 from telegram import Bot, ForceReply, InputMediaAnimation, InputMediaDocument, ReplyParameters
 
+from bot.captions import caption_for
 from bot.texts import texts
 from bot.video import Clip, SendAs
+from bot.video_pool import VideoConverter
 from storage.buttons import ask
 from storage.db import Database
 from storage.jobs import get_job
@@ -43,6 +45,17 @@ def video_media(
 def too_large_text(job: Job, caption: str) -> str:
     _ = texts(job.language)
     return _("The video is too large for Telegram (over 50 MB).\n{prompt}", prompt=caption)
+
+
+async def video_outcome(
+    job: Job, data: bytes, converter: VideoConverter
+) -> InputMediaAnimation | InputMediaDocument | str:
+    """What goes into a finished video job's message: Midjourney's file (`data`) converted
+    off the loop (bot/video_pool.py), or the words to say when nothing fits."""
+    clip = await converter.convert(data, None, job.result_filename or "")
+    caption = caption_for(job, texts(job.language), downscaled=False)
+    media = video_media(job, clip, caption)
+    return too_large_text(job, caption) if media is None else media
 
 
 # What a question about a job's form is filed under (storage's PendingReply.custom_id).
