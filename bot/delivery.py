@@ -350,7 +350,10 @@ class Delivery:
         await self.progress.settle(job.id or 0)
         if job.status_message_id is not None:
             try:
-                await self.status.edit(job, job.status_message_id, body)
+                if shows_picture(job):
+                    await self.status.clear(job, job.status_message_id, body[:CAPTION_LIMIT])
+                else:
+                    await self.status.edit(job, job.status_message_id, body)
                 return
             except BadRequest as exc:
                 if not gone(exc):

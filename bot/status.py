@@ -1,13 +1,13 @@
 """A job's one message: posted when the job is made, edited as it goes, holding its outcome.
 
-A picture job's message is a photo, a placeholder, then Midjourney's progress previews (each
+A picture job's message is a photo: a placeholder, then Midjourney's progress previews (each
 with its caption in the same editMessageMedia), whose caption tells the progress; the result
-is put into it with editMessageMedia. Repeating that edit after
-a restart changes nothing the user sees, so delivery has nothing it could send twice. A job of
-words (describe, shorten, /info, a mode switch) has a text message that its result replaces.
-Only when that message is gone (deleted by the user, or never posted) is a new one posted, and
-it is recorded before the result goes into it: a kill in between leaves at most a spare
-placeholder, never a second result.
+is put into it with editMessageMedia, and a failure puts the placeholder back. Repeating that
+edit after a restart changes nothing the user sees, so delivery has nothing it could send
+twice. A job of words (describe, shorten, /info, a mode switch) has a text message that its
+result replaces. Only when that message is gone (deleted by the user, or never posted) is a new
+one posted, and it is recorded before the result goes into it: a kill in between leaves at most
+a spare placeholder, never a second result.
 """
 
 from __future__ import annotations
@@ -130,3 +130,19 @@ class StatusMessages:
         except BadRequest as exc:
             if not unchanged(exc):
                 raise
+
+    async def clear(self, job: Job, message_id: int, body: str) -> None:
+        """Put the placeholder back into the job's photo message, captioned `body` (its
+        failure): no half-drawn preview of a job that failed (Midjourney's output filter is one
+        reason) stays in the chat. One call, like the caption edit it stands for; raises
+        BadRequest as `edit` does."""
+        photo: str | bytes = self._placeholder or placeholder_png()
+        media = InputMediaPhoto(photo, caption=body, filename="drawing.png")
+        try:
+            message = await self._bot.edit_message_media(media, job.chat_id, message_id)
+        except BadRequest as exc:
+            if not unchanged(exc):
+                raise
+            return
+        if isinstance(message, Message) and message.photo:
+            self._placeholder = message.photo[-1].file_id

@@ -360,7 +360,7 @@ class Chaos:
                 if reply.get("message_id") != request.message_id:
                     problems.append(f"not a reply to its request: {request.caption!r}")
         for call in self.tg.calls:
-            if _INTERNAL_ERROR in str(call.params.get("text") or call.params.get("caption")):
+            if _INTERNAL_ERROR in call.text:  # a text, or a caption (a media edit's too)
                 problems.append(f"untrue answer in chat {call.chat_id}: {_INTERNAL_ERROR}")
         async with Database(settings.database_url) as db, db.transaction() as session:
             jobs = {job.id: job for job in (await session.exec(select(Job))).all()}

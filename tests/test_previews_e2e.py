@@ -244,3 +244,31 @@ async def test_a_kill_inside_a_preview_still_delivers_the_result_once(
     late = [c for c in tg.calls_of(STATUS_EDITS) if tg.calls.index(c) > tg.calls.index(result)]
     assert late == []
     shows_result_once(tg, chat["id"], result)
+
+
+async def test_a_job_that_fails_after_a_preview_shows_the_placeholder_again(
+    tg: FakeTelegram,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> None:
+    model.step_delay, model.steps = 0.3, (46, 60, 78)
+    await start_bot(discord_settings())
+    ann = tg.user(307, language_code="en")
+    chat = tg.private_chat(ann)
+    tg.send_text(chat, ann, "/imagine a lighthouse to cancel")
+    shown = (await tg.wait_for("editMessageMedia", lambda c: c.is_preview, timeout=10))[0]
+
+    message = tg.message(chat["id"], shown.params["message_id"])
+    assert message is not None
+    markup = shown.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    tg.press_button(chat, ann, message, markup["inline_keyboard"][0][0]["callback_data"])
+
+    (told,) = await tg.wait_for(STATUS_EDITS, lambda c: "Cancelled" in c.text, timeout=10)
+    assert told.method == "editMessageMedia"  # the failure's words with the placeholder
+    placeholder = tg.calls_of("sendPhoto")[0].result["photo"][-1]["file_id"]
+    now = tg.message(chat["id"], shown.params["message_id"])
+    assert now is not None
+    assert now["photo"][-1]["file_id"] == placeholder, "the half-drawn preview is gone"
+    assert tg.results(chat["id"]) == []

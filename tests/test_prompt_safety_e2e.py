@@ -24,7 +24,7 @@ from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.models import Job, QuotaEntry
 from tests.conftest import StartBot
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
 from tests.test_imagine_e2e import reply_to
 
 
@@ -212,10 +212,10 @@ async def test_an_unknown_parameter_goes_to_midjourney_and_its_error_reaches_the
     chat.tg.send_text(chat.room, chat.user, "/imagine a red fox --brandnew 3")
 
     def said(call: Call) -> str:
-        return str(call.params.get("text") or call.params.get("caption") or "")
+        return call.text  # a text, or a caption (editMessageMedia's in its media)
 
     failed = await chat.tg.wait_for(
-        ("sendMessage", "editMessageText", "editMessageCaption"),
+        ("sendMessage", *STATUS_EDITS),
         lambda call: "a parameter is invalid" in said(call),
     )
     assert "brandnew" in said(failed[0])

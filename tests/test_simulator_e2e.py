@@ -142,11 +142,12 @@ async def test_progress_shows_accepted_then_the_percentages_in_order(
     ann = tg.user(64)
     tg.send_text(tg.private_chat(ann), ann, "a slow sunrise")
     await tg.wait_for_results()
-    # The status is a photo (its caption is edited) or, for some jobs, a text.
+    # The status is a photo (its caption is edited, or a preview put in with its caption) or,
+    # for some jobs, a text.
     shown = [
         c.caption or c.params.get("text", "")
-        for c in tg.calls_of(("editMessageCaption", "editMessageText"))
-        if c.chat_id == ann["id"]
+        for c in tg.calls_of(STATUS_EDITS)
+        if c.chat_id == ann["id"] and not c.carries_result
     ]
     assert shown[0] == "✅ Midjourney accepted the job; it starts in a moment…", shown
     percents = [int(text.split("… ")[1].split("%")[0]) for text in shown[1:]]

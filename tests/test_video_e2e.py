@@ -24,7 +24,7 @@ from storage.db import Database
 from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
 from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
 from tests.test_imagine_e2e import keyboard, reply_to
 
 SIDE, FPS = 64, 2  # a 5 s clip is 10 frames; an extended one (9 s) 18
@@ -267,9 +267,7 @@ async def test_a_failed_video_is_refunded(
     chat.model.error_words["storm"] = ("Invalid link", "The start image could not be read.")
 
     chat.press(upscale, "🎞 Animate (Low motion)")
-    await tg.wait_for(
-        ("editMessageText", "editMessageCaption"), lambda c: "could not finish" in c.text
-    )
+    await tg.wait_for(STATUS_EDITS, lambda c: "could not finish" in c.text)
 
     video, entry = (await jobs(discord_settings()))[-1]
     assert (video.kind, video.status) == (JobKind.VIDEO, JobStatus.FAILED)
