@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.conftest import StartBot, environment
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram, has_result_keys
 
 
 async def imagine_in(tg: FakeTelegram, chats: int, first_id: int = 140) -> set[int]:
@@ -49,7 +49,7 @@ async def test_telegram_429_storm_still_delivers_everything_once(
 async def test_a_dropped_connection_while_sending_a_result_is_retried(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
-    tg.fail_next("editMessageMedia", error_code=0, times=2)
+    tg.fail_next("editMessageMedia", error_code=0, times=2, when=has_result_keys)
     await start_bot(make_settings())
     await imagine_in(tg, 1)
     photos = await tg.wait_for_results(lambda c: c.ok, timeout=15)

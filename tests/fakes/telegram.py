@@ -168,6 +168,15 @@ STATUS_EDITS = ("editMessageText", "editMessageCaption", "editMessageMedia")
 _CANCEL_DATA = "x:"
 
 
+def has_result_keys(params: JSONDict) -> bool:
+    """The call's keyboard is a result's: some key other than a progress photo's ✖️ Cancel
+    (usable as fail_next's `when` to aim at results only)."""
+    markup = params.get("reply_markup") or {}
+    keys = [key for row in markup.get("inline_keyboard") or () for key in row]
+    cancel_only = all(str(key.get("callback_data", "")).startswith(_CANCEL_DATA) for key in keys)
+    return bool(keys) and not cancel_only
+
+
 @dataclass
 class Call:
     """One Bot API request from the bot, as the fake received and answered it."""
@@ -207,13 +216,8 @@ class Call:
     def carries_result(self) -> bool:
         """A picture with a result's buttons (sendPhoto, or editMessageMedia into the job's
         message), answered or not; a progress preview (no keys, or ✖️ Cancel alone) is none."""
-        markup = self.params.get("reply_markup") or {}
-        keys = [key for row in markup.get("inline_keyboard") or () for key in row]
-        return (
-            self.method.lower() in ("sendphoto", "editmessagemedia")
-            and bool(keys)
-            and not all(str(key.get("callback_data", "")).startswith(_CANCEL_DATA) for key in keys)
-        )
+        picture = self.method.lower() in ("sendphoto", "editmessagemedia")
+        return picture and has_result_keys(self.params)
 
     @property
     def is_result(self) -> bool:
