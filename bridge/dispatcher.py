@@ -11,10 +11,10 @@ account: a button of a message that account posted, or pictures uploaded to its 
 
 The pieces, each behind a small interface: the line of waiting jobs and the slots
 (bridge/slots.py), the account pool and its health (bridge/health.py), restart recovery and
-leases (bridge/recovery.py), the runs in hand (bridge/runs.py), correlation
-(bridge/correlation.py), Midjourney's messages taken in (bridge/intake.py), a job's send
-(bridge/launch.py), its wait for an outcome (bridge/outcomes.py), and what it writes and
-tells the subscriber (bridge/journal.py).
+leases (bridge/recovery.py, kept and claimed by bridge/lease_upkeep.py), the runs in hand
+(bridge/runs.py), correlation (bridge/correlation.py), Midjourney's messages taken in
+(bridge/intake.py), a job's send (bridge/launch.py), its wait for an outcome
+(bridge/outcomes.py), and what it writes and tells the subscriber (bridge/journal.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from bridge.accounts import Account
 from bridge.correlation import Correlator
-from bridge.errors import BridgeError, NotRunning, Paused, QueueFull
+from bridge.errors import NotRunning, Paused, QueueFull
 from bridge.events import (
     AccountPaused,
     AccountResumed,
@@ -38,15 +38,16 @@ from bridge.health import AccountPool, paused_key
 from bridge.intake import Intake
 from bridge.journal import Journal
 from bridge.launch import Launcher
+from bridge.lease_upkeep import LeaseUpkeep
 from bridge.messages import MjEvent
 from bridge.outcomes import Outcomes
-from bridge.recovery import HISTORY, LeaseClock, history_events, outcomes_of, sort_claimed
-from bridge.runs import Run, Runs
+from bridge.recovery import LeaseClock
+from bridge.runs import Runs
 from bridge.slots import Line, Slot
 from bridge.staging import Stage
 from bridge.status import Status
 from storage.db import Database
-from storage.leases import claim_jobs, lease, renew_leases
+from storage.leases import lease
 from storage.models import Job
 from storage.state import get_state, set_state
 
@@ -82,6 +83,10 @@ class Dispatcher:
         self._outcomes = Outcomes(
             self._journal, self._runs.correlator, job_timeout=job_timeout, pause=self.pause
         )
+        self._upkeep = LeaseUpkeep(
+            db=db, owner=instance, leases=self._leases, pool=self.pool, line=self._line,
+            runs=self._runs, intake=self._intake, journal=self._journal, refill=self._refill,
+        )  # fmt: skip
         self._workers: set[asyncio.Task[None]] = set()  # one per job holding a slot
         self._keeper: asyncio.Task[None] | None = None
         self._started = False
@@ -97,17 +102,10 @@ class Dispatcher:
             await account.backend.start(self.on_mj_event)
             async with self.db.transaction() as session:
                 account.paused = await get_state(session=session, key=paused_key(account))
-        claimed_at = self._leases.now()
-        async with self.db.transaction() as session:
-            jobs = await claim_jobs(
-                session=session, owner=self.instance, lease_s=self.lease_s, mine=True
-            )
-        self._leases.renewed(claimed_at)
-        # Finished but undelivered ones are the delivery's, at its own start.
-        await self._take(jobs)
+        await self._upkeep.claim_mine()
         self._started = True
         self._refill_all()
-        self._keeper = asyncio.create_task(self._keep_leases(), name="mj-leases")
+        self._keeper = asyncio.create_task(self._upkeep.keep(), name="mj-leases")
 
     async def aclose(self) -> None:
         """Stop the workers; jobs in flight stay in the database for the next start."""
@@ -134,64 +132,6 @@ class Dispatcher:
     def ownership(self) -> dict[str, object]:
         """The columns that make a new job this process's (its creator runs and delivers it)."""
         return {"owner": self.instance, "lease_until": lease(self.lease_s)}
-
-    async def _keep_leases(self) -> None:
-        """Renew our jobs' leases; take over the jobs of a process that stopped renewing."""
-        while True:
-            await asyncio.sleep(self._leases.renew_every)
-            try:
-                renewed_at = self._leases.now()
-                async with self.db.transaction() as session:
-                    await renew_leases(session=session, owner=self.instance, lease_s=self.lease_s)
-                    jobs = await claim_jobs(
-                        session=session, owner=self.instance, lease_s=self.lease_s, mine=False
-                    )
-                self._leases.renewed(renewed_at)
-                if jobs:
-                    _log.warning("took over jobs of a stopped process", extra={"n": len(jobs)})
-                await self._take(jobs)
-                for event in outcomes_of(jobs):
-                    await self._journal.emit(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("lease upkeep failed; trying again")
-
-    async def _take(self, jobs: Sequence[Job]) -> None:
-        """Pick up unfinished jobs claimed from the database (ours before a restart, or a
-        stopped process's): queued ones wait again, sent ones are followed up."""
-        claimed = sort_claimed(jobs, self.pool)
-        for job in claimed.queued:
-            assert job.id is not None
-            pinned = job.account if job.account in self.pool else None
-            self._line.queue(job.chat_id, job.id, pinned)
-        adopted: dict[Account, list[Run]] = {}
-        for name, in_flight in claimed.in_flight.items():
-            account = self.pool.by_name[name]
-            # Tracked now, so the history below can find them.
-            adopted[account] = [self._runs.adopt(job, account) for job in in_flight]
-        self._refill_all()
-        for job_id in claimed.interrupted:
-            await self._journal.fail(job_id, Failure.LOST, "interrupted while uploading pictures")
-        for job_id in claimed.gone:
-            await self._journal.fail(job_id, Failure.LOST, "its account is no longer configured")
-        if jobs:
-            counts = {"jobs": len(jobs), "in_flight": sum(map(len, adopted.values()))}
-            _log.info("picked up jobs", extra=counts)
-        for account, runs in adopted.items():
-            await self._catch_up(account, runs)
-            # Queued for a slot only after the catch-up has decided which need sending again.
-            self._line.adopt(account.name, (run.job_id for run in runs))
-            self._refill(account)
-
-    async def _catch_up(self, account: Account, runs: list[Run]) -> None:
-        """Read what Midjourney posted while we were away, for the jobs that were in flight."""
-        try:
-            history = await account.backend.history(limit=HISTORY)
-        except BridgeError:
-            _log.warning("channel history unavailable; waiting for new messages", exc_info=True)
-            return
-        await self._intake.catch_up(history_events(history), runs)
 
     # -- submitting ----------------------------------------------------------------------------
 

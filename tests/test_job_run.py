@@ -1,8 +1,9 @@
 """The pieces of a job's run on their own, with in-memory stubs: no database, no network.
 
 bridge/intake.py (Midjourney's messages), bridge/launch.py (the send), bridge/outcomes.py
-(the wait and what comes of it), bridge/runs.py (the runs in hand) and bridge/journal.py (the
-writes and the events, over stand-ins for storage's lifecycle calls).
+(the wait and what comes of it), bridge/runs.py (the runs in hand), bridge/journal.py (the
+writes and the events, over stand-ins for storage's lifecycle calls) and bridge/lease_upkeep.py
+(the leases kept and the claimed jobs picked up, over stand-ins for storage's lease calls).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bridge import journal as journal_module
+from bridge import lease_upkeep as lease_upkeep_module
 from bridge.accounts import Account
 from bridge.correlation import Correlator
 from bridge.errors import BridgeError, DiscordMaybeSent
@@ -31,11 +33,13 @@ from bridge.events import (
     JobSucceeded,
     ResultDeleted,
 )
+from bridge.health import AccountPool
 from bridge.inpaint import InpaintRefused
 from bridge.intake import Intake
 from bridge.interactions import Interaction
 from bridge.journal import Journal
 from bridge.launch import Launcher
+from bridge.lease_upkeep import LeaseUpkeep
 from bridge.messages import (
     Button,
     Completed,
@@ -52,7 +56,7 @@ from bridge.messages import (
 from bridge.outcomes import Outcomes
 from bridge.recovery import LeaseClock
 from bridge.runs import Order, Run, Runs
-from bridge.slots import Slot
+from bridge.slots import Line, Slot, Turn
 from storage.models import Job, JobKind, JobStatus
 
 CHANNEL = "7"
@@ -575,3 +579,144 @@ async def test_outcomes_are_told_once_and_a_broken_listener_stops_no_other(
     await journal.fail(3, Failure.LOST, "gone")
     await journal.fail(9, Failure.LOST, "")  # finished already: nothing to tell
     assert heard == [JobSucceeded(1), JobFailed(3, "lost", "gone")]
+
+
+# -- lease upkeep ---------------------------------------------------------------------------
+
+
+class HistoryBackend(StubBackend):
+    def __init__(self, messages: list[dict[str, Any]] | None) -> None:
+        super().__init__()
+        self.messages = messages  # None: the channel's history is unavailable
+        self.reads = 0
+
+    async def history(self, limit: int) -> list[dict[str, Any]]:
+        self.reads += 1
+        if self.messages is None:
+            raise BridgeError("history unavailable")
+        return self.messages
+
+
+class Claims:
+    """storage/leases.py's calls as the upkeep makes them: each recorded; what a claim of our
+    own jobs returns (`mine`) and what each later claim of a stopped process's does."""
+
+    def __init__(self, mine: list[Job], *theirs: list[Job], broken: int = 0) -> None:
+        self.mine = mine
+        self.theirs = list(theirs)
+        self.broken = broken  # renewals that raise first
+        self.calls: list[tuple[object, ...]] = []
+
+    async def claim_jobs(
+        self, *, session: object, owner: str, lease_s: float, mine: bool
+    ) -> list[Job]:
+        self.calls.append(("claim", owner, mine))
+        if mine:
+            return self.mine
+        return self.theirs.pop(0) if self.theirs else []
+
+    async def renew_leases(self, *, session: object, owner: str, lease_s: float) -> int:
+        self.calls.append(("renew", owner))
+        if self.broken:
+            self.broken -= 1
+            raise RuntimeError("database gone")
+        return 0
+
+
+def upkeep_of(
+    monkeypatch: pytest.MonkeyPatch, claims: Claims, backend: StubBackend, lease_s: float = 60.0
+) -> tuple[LeaseUpkeep, Line, Runs, StubJournal, list[tuple[int, int]], LeaseClock]:
+    """A lease upkeep over one account "main"; each refill records the line's (queued jobs,
+    all jobs) at that moment."""
+    for name in ("claim_jobs", "renew_leases"):
+        monkeypatch.setattr(lease_upkeep_module, name, getattr(claims, name))
+    journal = StubJournal()
+    intake, runs = intake_of(journal)
+    pool = AccountPool([account(backend)])
+    line = Line(pool.names())
+    leases = LeaseClock(lease_s, clock=lambda: 0.0)
+    refills: list[tuple[int, int]] = []
+    upkeep = LeaseUpkeep(
+        db=StubDatabase(), owner="main", leases=leases, pool=pool, line=line, runs=runs,  # type: ignore[arg-type]
+        intake=intake, journal=journal, refill=lambda _: refills.append((line.queued, len(line))),  # type: ignore[arg-type]
+    )  # fmt: skip
+    return upkeep, line, runs, journal, refills, leases
+
+
+def claimed(job_id: int, status: JobStatus, account: str | None = "main", **fields: Any) -> Job:
+    return Job(id=job_id, chat_id=1, prompt=f"job {job_id}", status=status, account=account,
+               nonce=f"n{job_id}", **fields)  # fmt: skip
+
+
+def turns_of(line: Line) -> list[Turn]:
+    target = account()
+    return list(iter(lambda: line.next_for(target), None))
+
+
+async def test_our_claimed_jobs_wait_again_are_followed_up_after_the_history_or_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    claims = Claims([
+        claimed(1, JobStatus.QUEUED),
+        claimed(2, JobStatus.SUBMITTED),
+        claimed(3, JobStatus.PREPARING),
+        claimed(4, JobStatus.RUNNING, account="removed"),
+        claimed(5, JobStatus.SUCCEEDED),  # the delivery's
+    ])  # fmt: skip
+    backend = HistoryBackend([])
+    upkeep, line, runs, journal, refills, leases = upkeep_of(monkeypatch, claims, backend)
+    assert not leases.sure
+    await upkeep.claim_mine()
+    assert claims.calls == [("claim", "main", True)]
+    assert leases.sure
+    assert backend.reads == 1
+    run = runs.get(2)
+    assert run is not None
+    assert run.resend, "no trace of it in the history: sent again"
+    # The queued job can take a slot at once; the adopted one only after the catch-up.
+    assert refills == [(1, 1), (1, 2)]
+    assert turns_of(line) == [Turn(2, adopted=True), Turn(1, adopted=False)]
+    assert journal.writes == [
+        ("fail", 3, "lost", "interrupted while uploading pictures"),
+        ("fail", 4, "lost", "its account is no longer configured"),
+    ]
+    assert journal.events == []
+
+
+async def test_without_the_history_an_adopted_job_waits_for_new_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    claims = Claims([claimed(2, JobStatus.RUNNING)])
+    upkeep, line, runs, _, _, _ = upkeep_of(monkeypatch, claims, HistoryBackend(None))
+    await upkeep.claim_mine()
+    run = runs.get(2)
+    assert run is not None
+    assert not run.resend, "maybe at Midjourney: never sent twice"
+    assert turns_of(line) == [Turn(2, adopted=True)]
+
+
+async def test_the_upkeep_renews_takes_over_and_outlives_a_failed_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    theirs = [
+        claimed(7, JobStatus.SUCCEEDED),
+        claimed(8, JobStatus.FAILED, error_kind="timeout", error="no answer"),
+        claimed(9, JobStatus.QUEUED, account=None),
+    ]
+    claims = Claims([], theirs, broken=1)
+    upkeep, line, _, journal, _, leases = upkeep_of(
+        monkeypatch, claims, HistoryBackend([]), lease_s=0.003
+    )
+    keeping = asyncio.create_task(upkeep.keep())
+    for _ in range(2000):
+        if journal.events:
+            break
+        await asyncio.sleep(0.001)
+    keeping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await keeping
+    assert claims.calls[:3] == [("renew", "main"), ("renew", "main"), ("claim", "main", False)]
+    assert leases.sure
+    # A stopped process's finished jobs are told, so that this process delivers them.
+    assert journal.events == [JobSucceeded(7), JobFailed(8, "timeout", "no answer")]
+    assert list(line) == [9]
