@@ -16,6 +16,7 @@ from bot.captions import caption_for
 from bot.texts import texts
 from bot.video import Clip, SendAs
 from bot.video_pool import VideoConverter
+from bridge.buttons import MOTION_FORM
 from storage.buttons import ask
 from storage.db import Database
 from storage.jobs import get_job
@@ -59,7 +60,7 @@ async def video_outcome(
 
 
 # What a question about a job's form is filed under (storage's PendingReply.custom_id).
-MOTION_QUESTION = "MJ::AnimateModal"
+MOTION_QUESTION = MOTION_FORM
 # ForceReply's placeholder: at most 64 characters.
 _PLACEHOLDER = 64
 

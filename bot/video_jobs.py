@@ -1,8 +1,8 @@
 """What makes a job a video job, and the prompt of a video made from the user's pictures.
 
 A video costs about eight images at Midjourney, so it is a job kind of its own (JobKind.VIDEO,
-priced by JOB_COSTS). Buttons are told apart by their custom_id, never by their label: a video
-grid's U1-U4 read like a picture grid's.
+priced by JOB_COSTS). Which buttons make one is bridge/buttons.py's to say: a video grid's U1-U4
+read like a picture grid's, only their custom_ids tell them apart.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from typing import Final
 
 from bot.refusals import Refusal
 from bot.texts import N_
+from bridge.buttons import makes_video
+from bridge.messages import ResultKind
 from storage.models import Job, JobKind
 
-# Animate (High/Low motion) and Extend (High/Low motion) make a new video.
-_VIDEO_BUTTON: Final = re.compile(r"^MJ::JOB::animate_(?:high|low)(?:_extend)?::")
-_REROLL: Final = re.compile(r"^MJ::JOB::reroll::")
 _CLIPS: Final = (".mp4", ".webm", ".mov")
-_VIDEO: Final = "video"  # ResultKind.VIDEO: a video grid, or one clip (an MP4)
 # Midjourney's words when a video job asks for turbo (midjourney-2026.md 1.4, 2.1).
 TURBO_REFUSAL: Final = "Turbo mode isn't supported for video jobs"
 _TURBO: Final = re.compile(r"(?<!\S)--turbo(?!\S)", re.IGNORECASE)
@@ -26,7 +24,8 @@ _VIDEO_FLAG: Final = re.compile(r"(?<!\S)--video(?!\S)", re.IGNORECASE)
 
 
 def is_video_result(job: Job) -> bool:
-    return job.result_kind == _VIDEO
+    """A video grid, or one clip (an MP4)."""
+    return job.result_kind == ResultKind.VIDEO
 
 
 def is_video_clip(job: Job) -> bool:
@@ -36,14 +35,9 @@ def is_video_clip(job: Job) -> bool:
 
 def button_kind(custom_id: str | None, parent: Job) -> JobKind:
     """VIDEO for a button that makes a new video (Animate, Extend, a video grid's reroll);
-    ACTION for the rest, a video grid's clip buttons (🎬 N) included: they cut a clip out of
-    the video Midjourney already made."""
-    button = custom_id or ""
-    if _VIDEO_BUTTON.match(button):
-        return JobKind.VIDEO
-    if _REROLL.match(button) and is_video_result(parent):
-        return JobKind.VIDEO
-    return JobKind.ACTION
+    ACTION for the rest, a video grid's clip buttons (🎬 N) included."""
+    video = makes_video(custom_id, under_video=is_video_result(parent))
+    return JobKind.VIDEO if video else JobKind.ACTION
 
 
 def turbo_refused(prompt: str) -> bool:

@@ -70,6 +70,12 @@ _ONCE: Final = frozenset(
         ButtonKind.VIDEO_UPSCALE,
     }
 )
+# Pressing them makes a new video; so does a video grid's reroll (see `makes_video`).
+_VIDEO: Final = frozenset({ButtonKind.ANIMATE, ButtonKind.EXTEND})
+# Midjourney's form for an Animate or Extend under remix: its words (the motion prompt) only
+# the user can give, so the job waits for them (bridge/events.py JobAsks) and the bot files its
+# question about them under this id, as it files a custom zoom question under its button's.
+MOTION_FORM: Final = "MJ::AnimateModal"
 _ZOOMS: Final = {"50": "2", "75": "1.5", "100": "1"}
 # (pattern, kind); the pattern's group "index" and "detail", when present, fill those fields.
 # First match wins: `animate_high_extend` is tried before `animate_high`.
@@ -124,6 +130,14 @@ def classify(custom_id: str | None, label: str = "", *, url: str | None = None) 
             makes_job=kind not in _NO_JOB,
         )
     return ButtonClass(ButtonKind.UNKNOWN)
+
+
+def makes_video(custom_id: str | None, *, under_video: bool) -> bool:
+    """True when pressing the button makes a new video: Animate and Extend, and the reroll of
+    a video grid (`under_video`). A video grid's U1-U4 make none: they cut a clip out of the
+    video Midjourney already made."""
+    kind = classify(custom_id).kind
+    return kind in _VIDEO or (kind is ButtonKind.REROLL and under_video)
 
 
 def video_grid(custom_ids: list[str]) -> bool:

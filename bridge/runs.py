@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC
 
 from bridge.accounts import Account
+from bridge.buttons import MOTION_FORM
 from bridge.correlation import Correlator, Track
 from bridge.events import Failure
 from bridge.interactions import Interaction, Upload
@@ -37,7 +38,7 @@ def _button_json(button: Button) -> dict[str, object]:
 
 
 # Forms whose words only the user can give (midjourney-2026.md 2.3): the job waits for them.
-USER_FORMS = ("MJ::AnimateModal::",)
+USER_FORMS = (f"{MOTION_FORM}::",)
 
 
 def _command(kind: JobKind, custom_id: str | None) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.buttons import ButtonClass, ButtonKind, classify, video_grid
+from bridge.buttons import ButtonClass, ButtonKind, classify, makes_video, video_grid
 
 U = "7af96d1a-67c7-4d74-b173-8430c98c7631"
 SOLO = f"1::{U}::SOLO"
@@ -75,6 +75,18 @@ def test_a_link_and_a_button_without_id() -> None:
 def test_video_grid_is_told_by_custom_ids() -> None:
     assert video_grid([f"MJ::JOB::video_virtual_upscale::1::{U}", f"MJ::JOB::reroll::0::{U}"])
     assert not video_grid([f"MJ::JOB::upsample::1::{U}"])
+
+
+def test_animate_and_extend_make_a_new_video_and_a_reroll_only_under_a_video() -> None:
+    for custom_id in (
+        f"MJ::JOB::animate_high::1::{U}::SOLO",
+        f"MJ::JOB::animate_low_extend::2::{U}",
+    ):
+        assert makes_video(custom_id, under_video=False)
+    assert makes_video(f"MJ::JOB::reroll::0::{U}::SOLO", under_video=True)
+    assert not makes_video(f"MJ::JOB::reroll::0::{U}::SOLO", under_video=False)
+    assert not makes_video(f"MJ::JOB::video_virtual_upscale::1::{U}", under_video=True)
+    assert not makes_video(None, under_video=True)
 
 
 def test_every_button_of_our_samples_is_known() -> None:

@@ -82,3 +82,23 @@ def test_only_the_job_lifecycle_writes_the_quota_ledger() -> None:
         if isinstance(node, ast.ImportFrom) and node.module == "storage.quota"
         for alias in node.names
     }
+
+
+def test_the_bot_reads_no_midjourney_custom_id() -> None:
+    """Midjourney's custom_ids are bridge/buttons.py's to read: the bot labels and lays out the
+    kinds it classifies them into, and names no custom_id or piece of one itself."""
+    pieces = ("MJ::", "::JOB::", "::SOLO")
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*")):
+        if path.suffix == ".py":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and (node.value == "::" or any(piece in node.value for piece in pieces))
+            ]
+        elif path.suffix in (".js", ".html") and "MJ::" in path.read_text(encoding="utf-8"):
+            found.append(str(path.relative_to(ROOT)))
+    assert found == []
