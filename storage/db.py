@@ -58,7 +58,7 @@ POSTGRES_POOL: Final = {
 }
 
 # The newest revision in migrations/versions (tests/test_migrations.py checks it is the head).
-SCHEMA_REVISION: Final = "0006"
+SCHEMA_REVISION: Final = "0009"
 # Alembic's own bookkeeping table, as it creates it.
 _VERSION: Final = Table(
     "alembic_version",
@@ -145,8 +145,15 @@ class Database:
 
     async def migrate(self) -> str:
         """Create or upgrade the schema; returns "created", "upgraded" or "current"."""
-        async with self.engine.begin() as conn:
-            outcome = await conn.run_sync(prepare_schema)
+        try:
+            async with self.engine.begin() as conn:
+                outcome = await conn.run_sync(prepare_schema)
+        finally:
+            if self.is_sqlite:
+                # prepare_schema turns them off to upgrade; SQLite switches them outside a
+                # transaction only.
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         _log.info("database schema %s", outcome)
         return outcome
 
@@ -258,5 +265,14 @@ def prepare_schema(connection: Connection) -> str:
         return "created"
     from alembic import command
 
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode changes a column by copying its table (0009), and dropping the old copy
+        # of a table that others point at fails while foreign keys are on. SQLite switches
+        # them only outside a transaction, and this one has written nothing yet (pysqlite
+        # begins at the first write); Database.migrate turns them on again.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     command.upgrade(alembic_config(connection), "head")
+    if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").first()):
+        raise RuntimeError(f"the upgrade broke a foreign key: {tuple(broken)}")
     return "upgraded"

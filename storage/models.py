@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, LargeBinary
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Enum, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -53,6 +53,9 @@ class JobKind(StrEnum):
     RELAX = "relax"
 
 
+KIND_LENGTH = 32  # the job kind column's VARCHAR length (migrations/versions/0009_*.py)
+
+
 # A Telegram chat that has used the bot.
 class Chat(SQLModel, table=True):
     id: int = _bigint(primary_key=True)
@@ -71,7 +74,10 @@ class Job(SQLModel, table=True):
     user_id: int | None = _bigint(default=None)
     requested_by: str | None = None  # the asker's name, for results in groups
     language: str = "en"
-    kind: JobKind = JobKind.IMAGINE
+    # Stored by member name in a plain VARCHAR, not a native ENUM: a new kind needs no migration.
+    kind: JobKind = Field(
+        default=JobKind.IMAGINE, sa_type=Enum(JobKind, native_enum=False, length=KIND_LENGTH)
+    )
     prompt: str = ""
     label: str | None = None  # what the user tapped, e.g. "U2"
     custom_id: str | None = None  # Midjourney button for ACTION jobs

@@ -6,8 +6,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
+from sqlmodel import col, select
 
 from storage.db import SCHEMA_REVISION, Database, alembic_config, app_metadata, head_revision
+from storage.models import ButtonToken, Job, JobKind
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -73,3 +75,46 @@ async def test_an_older_database_gets_the_new_columns(database_url: str) -> None
 
 def test_the_revision_the_start_checks_for_is_alembics_head() -> None:
     assert head_revision() == SCHEMA_REVISION
+
+
+async def test_every_kind_of_job_survives_the_kind_becoming_a_plain_string(
+    database_url: str,
+) -> None:
+    """0009: jobs of every kind, with rows that point at them, come through; afterwards a kind
+    unknown to the old ENUM type is stored too, which is what spares a new kind a migration."""
+    old = Database(database_url)
+    async with old.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0006"))
+    async with old.engine.begin() as conn:  # PostgreSQL: an ENUM's new value, once committed
+        await conn.exec_driver_sql(
+            "INSERT INTO chat (id, type, created_at) VALUES (5, 'private', '2026-11-01')"
+        )
+        for job_id, kind in enumerate(JobKind, 1):
+            await conn.exec_driver_sql(
+                "INSERT INTO job (id, chat_id, language, kind, prompt, target_flags, cost, status,"
+                " result_flags, created_at, updated_at, parent_job_id) VALUES"
+                f" ({job_id}, 5, 'en', '{kind.name}', 'a {kind}', 0, 1, 'SUCCEEDED', 0,"
+                f" '2026-11-01', '2026-11-01', {1 if job_id > 1 else 'NULL'})"
+            )
+            await conn.exec_driver_sql(
+                "INSERT INTO buttontoken (token, chat_id, job_id, action, label, created_at)"
+                f" VALUES ('t{job_id}', 5, {job_id}, 'mj', '', '2026-11-01')"
+            )
+    await old.aclose()
+
+    async with Database(database_url) as db:
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(_version) == head_revision()
+            assert await conn.run_sync(_differences) == []
+        async with db.transaction() as session:
+            jobs = (await session.exec(select(Job).order_by(col(Job.id)))).all()
+            assert [(job.kind, job.prompt) for job in jobs] == [(k, f"a {k}") for k in JobKind]
+            tokens = (await session.exec(select(ButtonToken))).all()
+            assert len(tokens) == len(JobKind)
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("UPDATE job SET kind = 'A_KIND_FROM_LATER' WHERE id = 1")
+            if conn.dialect.name == "postgresql":
+                found = await conn.exec_driver_sql(
+                    "SELECT 1 FROM pg_type WHERE typname = 'jobkind'"
+                )
+                assert found.first() is None
