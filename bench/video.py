@@ -28,7 +28,8 @@ from typing import Any
 
 from bench.common import ROOT, Figure, percentile, pin_to_one_core
 
-# The shape of a real result: 125 frames, 624x624, 2.5-12.5 MB (midjourney-2026.md 2.2).
+# The shape of a real result: 125 frames, 624x624, 2.5-12.5 MB (see
+# docs/midjourney-on-the-wire.md#video-messages).
 FULL = {"frames": 125, "size": 624, "runs": 20}
 QUICK = {"frames": 6, "size": 64, "runs": 2}
 

@@ -1,6 +1,7 @@
 """The one settings object, read once at start from the environment and `.env`.
 
-Variable names and defaults are the configuration contract of design.md.
+Variable names and defaults are a contract: README.md#configuration lists them, and
+tests/test_settings.py checks the README against this module.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from storage.db import postgres_url
 from storage.models import JobKind
 
 # Quota units of a job kind that JOB_COSTS does not list (others cost 1): Midjourney bills a
-# video at about 8 images (midjourney-2026.md 2.4).
+# video at about 8 images (docs/midjourney-on-the-wire.md#costs).
 DEFAULT_JOB_COSTS: dict[JobKind, int] = {JobKind.VIDEO: 8}
 
 # What Telegram accepts as a webhook's secret_token.

@@ -196,7 +196,8 @@ async def _copy_pictures(
     stage = services.dispatcher.stage()
     changes["account"] = stage.account
     if job.kind is JobKind.IMAGINE:
-        # Image prompts are URLs at the start of the prompt (formats a.7).
+        # Image prompts are URLs at the start of the prompt (#slash-command-options in
+        # docs/midjourney-on-the-wire.md).
         urls = await to_prompt_urls(bot, stage, pictures)
         changes["prompt"] = " ".join([*urls, job.prompt]).strip()
     elif job.kind is JobKind.VIDEO:

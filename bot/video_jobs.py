@@ -17,7 +17,7 @@ from bridge.messages import ResultKind
 from storage.models import Job, JobKind
 
 _CLIPS: Final = (".mp4", ".webm", ".mov")
-# Midjourney's words when a video job asks for turbo (midjourney-2026.md 1.4, 2.1).
+# Midjourney's words when a video job asks for turbo (docs/midjourney-on-the-wire.md#video).
 TURBO_REFUSAL: Final = "Turbo mode isn't supported for video jobs"
 _TURBO: Final = re.compile(r"(?<!\S)--turbo(?!\S)", re.IGNORECASE)
 _VIDEO_FLAG: Final = re.compile(r"(?<!\S)--video(?!\S)", re.IGNORECASE)
@@ -46,9 +46,9 @@ def turbo_refused(prompt: str) -> bool:
 
 
 def video_prompt(urls: list[str], prompt: str) -> str:
-    """`<start image> [motion prompt] --video [--end <end image>]`: the first picture starts
-    the video, a second one ends it (section 2.1). The user's own flags (--motion, --loop, --bs,
-    --raw) stay as typed; Midjourney judges them."""
+    """`<start image> [motion prompt] --video [--end <end image>]`: the first picture starts the
+    video, a second one ends it (docs/midjourney-on-the-wire.md#starting-a-video). The user's
+    own flags (--motion, --loop, --bs, --raw) stay as typed; Midjourney judges them."""
     parts = [urls[0], prompt] if urls else [prompt]
     text = " ".join(part for part in parts if part).strip()
     if _VIDEO_FLAG.search(text) is None:

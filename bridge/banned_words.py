@@ -6,7 +6,8 @@ word lists, and no state beyond the compiled patterns. Where parameters start an
 hold is Midjourney's prompt grammar, read from `bridge.prompts`.
 
 The seed project built a `set` from `prompt.split()` and intersected it with its list
-(shared/seed-study.md section 4). That failed in four ways, and each rule below answers one:
+(docs/banned-words.md#what-went-wrong-before). That failed in four ways, and each rule below
+answers one:
 
 - Multi-word entries ("no clothes") could never match a single token. Here a phrase matches with
   any run of spaces or punctuation between its words: "no   clothes", "no-clothes", "no_clothes".

@@ -1,4 +1,4 @@
-"""Fixed facts about Midjourney inside Discord (see shared/midjourney-formats.md)."""
+"""Fixed facts about Midjourney inside Discord (see docs/midjourney-on-the-wire.md)."""
 
 from typing import Final
 

@@ -3,8 +3,9 @@
 Pressing `MJ::Inpaint::1::<uuid>::SOLO` makes Discord open Midjourney's editor, a Discord
 Activity: the user session gets a dispatch (INTERACTION_IFRAME_MODAL_CREATE) with the custom_id
 `MJ::iframe::<token>`. Whatever the event's name, any dispatch that carries such a string
-counts (peers scan every dispatch for it). The mask and the prompt then go to the Activity's
-host (DISCORD_ACTIVITY_URL), in one of two contracts (shared midjourney-2026.md §3):
+counts (other clients scan every dispatch for it). The mask and the prompt then go to the
+Activity's host (DISCORD_ACTIVITY_URL), in one of two contracts
+(docs/midjourney-on-the-wire.md#vary-region):
 - newer (2026): POST {host}/.proxy/inpaint/api/submit-job/<token>, {"mask": WebP base64,
   "prompt"}, with the editor page as Origin and Referer;
 - older (2024): POST {host}/inpaint/api/submit-job, {"customId": <token>, "mask": PNG base64,
@@ -171,7 +172,7 @@ class ActivityClient:
     async def _post(self, url: str, body: dict[str, str], headers: dict[str, str]) -> None:
         try:
             async with self._open().post(url, json=body, headers=headers) as response:
-                if 200 <= response.status < 300:  # any 2xx is success (peers)
+                if 200 <= response.status < 300:  # any 2xx is success (#vary-region)
                     return
                 text = (await response.text(errors="replace")).strip()
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -1,4 +1,4 @@
-"""Interaction payloads for Discord's POST /interactions (midjourney-formats.md a.2–a.4)."""
+"""Interaction payloads for Discord's POST /interactions (docs/midjourney-on-the-wire.md)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def new_nonce() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A file put into Discord's upload storage, referenced by a slash command (formats a.7)."""
+    """A file put into Discord's upload storage, referenced by a slash command (see
+    docs/midjourney-on-the-wire.md#uploading-images)."""
 
     filename: str
     uploaded_filename: str
@@ -91,8 +92,9 @@ def _prompt(interaction: Interaction) -> list[dict[str, Any]]:
 
 
 # A slash command's options by its name, where they are not one "prompt" string (imagine,
-# shorten, info...); images are referenced by their index in `attachments` (a.5). A new command
-# with other options is one line here (docs/extending.md).
+# shorten, info...); images are referenced by their index in `attachments`
+# (docs/midjourney-on-the-wire.md#slash-command-options). A new command with other options is
+# one line here (docs/extending.md).
 _OPTIONS: dict[str, Callable[[Interaction], list[dict[str, Any]]]] = {
     "describe": _describe,
     "blend": _blend,
@@ -134,7 +136,8 @@ def button_press(
 
 
 def modal_submit(place: Place, interaction: Interaction) -> dict[str, Any]:
-    """Type 5: `data.id` is the interaction that opened the modal, not a new one (a.6)."""
+    """Type 5: `data.id` is the interaction that opened the modal, not a new one (see
+    docs/midjourney-on-the-wire.md#forms-modals)."""
     body = _envelope(INTERACTION_MODAL_SUBMIT, place, interaction.nonce)
     body["data"] = {
         "id": interaction.modal_id,

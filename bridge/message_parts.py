@@ -19,7 +19,7 @@ EMPTY: Final[Mapping[str, Any]] = {}
 # The prompt is whatever sits between the first `**` pair; `****` is an empty (blend) prompt.
 PROMPT: Final = re.compile(r"\*\*(.*?)\*\*", re.DOTALL)
 
-# --- Hash patterns (section c.5/f) ----------------------------------------------------------
+# --- Hash patterns (docs/midjourney-on-the-wire.md#job-hash-and-correlation) -----------------
 
 UUID: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE

@@ -24,7 +24,8 @@ class ResultKind(StrEnum):
 
 
 class ErrorKind(StrEnum):
-    """Midjourney's failure reasons, mapped from embed titles (midjourney-formats.md section d)."""
+    """Midjourney's failure reasons, mapped from embed titles (see
+    docs/midjourney-on-the-wire.md#failures-and-warnings)."""
 
     BANNED_PROMPT = "banned_prompt"
     INVALID_PARAMETER = "invalid_parameter"

@@ -6,18 +6,19 @@ when the message is not from Midjourney or carries no news about a job. The modu
 I/O, no logging, no state. It runs once per gateway message, so every pattern is compiled once
 at import and no payload is copied.
 
-The formats follow shared/midjourney-formats.md (sections b, c.2-c.6, d, f).
+The formats are those of docs/midjourney-on-the-wire.md (buttons, message content, create /
+update / delete, correlation, failures, pictures).
 
-Behaviour resting on the doc's **[inferred]** notes:
+Behaviour resting on facts that doc marks **inferred**:
 
-- c.4: the order of a job's final MESSAGE_CREATE and the DELETE of its progress message is not
-  guaranteed, so each is reported on its own (`Completed`, `Deleted`) and nothing here waits
-  for or assumes the other. DELETE payloads carry no author, so every delete is reported; the
-  dispatcher ignores ids it does not know.
-- f: grid and upscale sizes are only inferred, so the result kind is read from the content
+- #create-update-delete: the order of a job's final MESSAGE_CREATE and the DELETE of its
+  progress message is not guaranteed, so each is reported on its own (`Completed`, `Deleted`)
+  and nothing here waits for or assumes the other. DELETE payloads carry no author, so every
+  delete is reported; the dispatcher ignores ids it does not know.
+- #pictures: grid and upscale sizes are only inferred, so the result kind is read from the content
   text, never from the image's width or height.
-- b (Make Square, v8 button removals, unverified): buttons are always read from `components`,
-  never built from the job's kind or version.
+- #buttons (Make Square, button removals by newer models): buttons are always read from
+  `components`, never built from the job's kind or version.
 
 Our own choices where the doc says nothing (a change in Midjourney's wording would show up
 here first):
@@ -27,7 +28,7 @@ here first):
 - A job hash is a UUID anywhere in the URL's path, else the `<hash>` of `<hash>_grid_0.webp`.
   The doc's last resort, "the text after the last `_`", is left out: it turns `grid_0.webp`
   into the junk hash `0`. When the attachment gives no hash, the UUID in the buttons'
-  custom_ids is used (c.5 says the hash comes "from the attachment filename or components").
+  custom_ids is used (#job-hash-and-correlation).
 - `Job queued` is recognised by its title alone, whatever its colour. Any other yellow
   (0xFFFF00) embed is a warning that does not end the job: it is never read as a result, and
   the message gives None unless its content carries job news of its own.
@@ -40,7 +41,7 @@ here first):
   finished grid may be edited again later (e.g. a clicked button changes colour), so the
   dispatcher must treat a repeated Completed for the same message id as a no-op.
 - The mode is reported without the `, stealth` suffix: `(relaxed, stealth)` gives "relaxed".
-- The video placeholders `Displaying...` / `Animating...` (c.2) give None even when they carry
+- The video placeholders `Displaying...` / `Animating...` give None even when they carry
   an attachment and buttons; `Creating video with prompt **...** (Waiting to start)` is the
   video job's Started and its `(35%)` edits, with four `_<cell>_step_<k>.jpeg` frames, its
   Progress (all four are its previews, in Midjourney's order).
@@ -52,9 +53,9 @@ here first):
 - A nonce is reported wherever Midjourney puts it (`MessageRef.nonce`). Since 2025 final
   messages may carry it too (tests/data/samples/56), so it says which interaction a message
   answers, never that the message is the first reply: the status text decides that.
-- /info (c.6) is an embed whose title starts with `Your info`; its `**Key**: value` lines become
-  `Completed(kind=INFO)` texts "Key: value", in Midjourney's order, markdown dropped. Lines of
-  another shape are left out.
+- /info (#describe-shorten-and-account-replies) is an embed whose title starts with `Your
+  info`; its `**Key**: value` lines become `Completed(kind=INFO)` texts "Key: value", in
+  Midjourney's order, markdown dropped. Lines of another shape are left out.
 - Content starting with `Done!` (the /fast, /relax, /turbo replies) or `Remix mode turned on/off`
   (/prefer remix) is `Completed(kind=NOTICE)` with the content as its one text: for a job that
   ran those commands it is the result. Nothing else Midjourney writes starts that way.
@@ -109,7 +110,7 @@ __all__ = [
     "parse_modal",
 ]
 
-# --- Content patterns (section c.2/c.3) -----------------------------------------------------
+# --- Content patterns (docs/midjourney-on-the-wire.md#message-content) -----------------------
 
 _PERCENT: Final = re.compile(r"\((\d{1,3})%\)")
 _PAUSED: Final = re.compile(r"\([^()]*\bpaused\b[^()]*\)", re.IGNORECASE)
@@ -121,7 +122,7 @@ _WAITING: Final = "(Waiting to start)"
 _STOPPED: Final = "(Stopped)"
 _FAILED_CONTENT_PREFIXES: Final = ("Failed", "Sorry! Could not complete the job!")
 
-# --- Embed patterns (sections c.6 and d) ----------------------------------------------------
+# --- Embed patterns (docs/midjourney-on-the-wire.md#failures-and-warnings) -------------------
 
 # A keycap digit: the digit, an optional variation selector 16, the combining keycap.
 _KEYCAP_PREFIX: Final = re.compile(r"^\s*[0-9#*]\ufe0f?\u20e3\s*")
@@ -172,7 +173,8 @@ def parse_message_delete(data: RawMessage) -> Deleted:
 
 
 def parse_message(data: RawMessage) -> MjEvent | None:
-    """A created or edited message: both carry the same formats (section c.4)."""
+    """A created or edited message: both carry the same formats (see
+    docs/midjourney-on-the-wire.md#create-update-delete)."""
     author = data.get("author") or EMPTY
     if author.get("id") not in MIDJOURNEY_BOT_IDS:
         return None
@@ -202,14 +204,16 @@ def parse_message(data: RawMessage) -> MjEvent | None:
 
 
 def parse_interaction_ack(data: RawMessage, *, accepted: bool) -> InteractionAck | None:
-    """INTERACTION_SUCCESS / INTERACTION_FAILURE: `{id, nonce}` of our interaction (a.6)."""
+    """INTERACTION_SUCCESS / INTERACTION_FAILURE: `{id, nonce}` of our interaction (see
+    docs/midjourney-on-the-wire.md#forms-modals)."""
     if not data.get("nonce") or not data.get("id"):
         return None
     return InteractionAck(str(data["nonce"]), str(data["id"]), accepted)
 
 
 def parse_modal(data: RawMessage) -> ModalOpened | None:
-    """INTERACTION_MODAL_CREATE: the form Midjourney opens instead of starting a job (a.6)."""
+    """INTERACTION_MODAL_CREATE: the form Midjourney opens instead of starting a job (see
+    docs/midjourney-on-the-wire.md#forms-modals)."""
     if not data.get("nonce") or not data.get("id") or not data.get("custom_id"):
         return None
     fields = tuple(
@@ -235,7 +239,7 @@ _EVENT_PARSERS: Final[Mapping[str, Callable[[RawMessage], MjEvent | None]]] = {
 
 
 # ============================================================================================
-# Messages told apart by their content (sections c.2, c.3)
+# Messages told apart by their content (docs/midjourney-on-the-wire.md#message-content)
 # ============================================================================================
 
 
@@ -285,7 +289,7 @@ def _parse_stopped(data: RawMessage, prompt: str) -> Failed:
 
 
 def _parse_completed(data: RawMessage, prompt: str, status: str) -> Completed | None:
-    """A finished image: an image attachment plus the buttons to act on it (c.4)."""
+    """A finished image: an image attachment plus the buttons to act on it."""
     attachment = first_result_attachment(data.get("attachments"))
     components = data.get("components")
     if attachment is None or not components:
@@ -330,7 +334,7 @@ def _parse_failed_content(data: RawMessage, content: str) -> Failed:
 
 
 # ============================================================================================
-# Messages told apart by their first embed (sections c.6, d)
+# Messages told apart by their first embed (docs/midjourney-on-the-wire.md#failures-and-warnings)
 # ============================================================================================
 
 
@@ -349,7 +353,7 @@ def _parse_error_embed(
         title=title,
         reason=(embed.get("description") or "").strip(),
         prompt=content_prompt(content),
-        # Acknowledge / appeal / Accept ToS buttons live here (section b, last row).
+        # Acknowledge / appeal / Accept ToS buttons live here (#failures-and-warnings).
         buttons=buttons(data.get("components") or ()),
     )
 
@@ -385,7 +389,7 @@ def _parse_shorten(data: RawMessage, texts: tuple[str, ...]) -> Completed:
 
 
 def _parse_info(data: RawMessage, embed: Mapping[str, Any]) -> Completed:
-    """/info: "Your info - <user>" with `**Key**: value` lines (c.6)."""
+    """/info: "Your info - <user>" with `**Key**: value` lines."""
     lines = _INFO_LINE.findall(embed.get("description") or "")
     return _text_result(data, ResultKind.INFO, tuple(f"{key}: {value}" for key, value in lines))
 
@@ -404,7 +408,7 @@ def _text_result(data: RawMessage, kind: ResultKind, texts: tuple[str, ...]) -> 
 
 
 def _error_kind(embed: Mapping[str, Any], title: str) -> ErrorKind | None:
-    """The failure an embed reports (section d), or None when it reports none.
+    """The failure an embed reports, or None when it reports none.
 
     `title` must already be normalised. A human check is told apart from a plain "Action needed
     to continue" by its description, so that test comes first.

@@ -32,7 +32,8 @@ from bridge.errors import (
 
 _log = logging.getLogger(__name__)
 
-# Discord's web client sends a browser User-Agent; a library default stands out (formats a.1).
+# Discord's web client sends a browser User-Agent; a library default stands out (see
+# docs/midjourney-on-the-wire.md#interactions).
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -195,7 +196,8 @@ class DiscordRest:
         return dict(await self.request("GET", f"/channels/{channel_id}/messages/{message_id}"))
 
     async def upload(self, channel_id: str, data: bytes, filename: str) -> str:
-        """Put a file into Discord's upload storage; return its `upload_filename` (a.7)."""
+        """Put a file into Discord's upload storage; return its `upload_filename` (see
+        docs/midjourney-on-the-wire.md#uploading-images)."""
         body = await self.request(
             "POST",
             f"/channels/{channel_id}/attachments",

@@ -37,7 +37,8 @@ def _button_json(button: Button) -> dict[str, object]:
     return {name: getattr(button, name) for name in _BUTTON_FIELDS}
 
 
-# Forms whose words only the user can give (midjourney-2026.md 2.3): the job waits for them.
+# Forms whose words only the user can give (docs/midjourney-on-the-wire.md#forms-modals): the
+# job waits for them.
 USER_FORMS = (f"{MOTION_FORM}::",)
 
 

@@ -2,9 +2,9 @@
 
 Midjourney answers many failures with ephemeral messages (flags 64) that only the invoking
 account's session receives, and reports INTERACTION_SUCCESS / INTERACTION_FAILURE (with the
-nonce) only there (midjourney-formats.md a.8, c.1, c.4, d). discord.py cannot log in a user
-account, so this is a plain aiohttp websocket: HELLO → heartbeats + IDENTIFY → READY; RESUME
-after a lost connection, RECONNECT or a missing HEARTBEAT_ACK; a fresh IDENTIFY after
+nonce) only there (docs/midjourney-on-the-wire.md#the-user-gateway). discord.py cannot log in a
+user account, so this is a plain aiohttp websocket: HELLO → heartbeats + IDENTIFY → READY;
+RESUME after a lost connection, RECONNECT or a missing HEARTBEAT_ACK; a fresh IDENTIFY after
 INVALID_SESSION; exponential backoff between failed attempts. The token only ever goes into
 IDENTIFY and RESUME frames, never into logs or exceptions.
 """
@@ -50,7 +50,8 @@ _BACKOFF_MAX = 60.0
 # A user READY lists every guild, channel and relationship; it can pass aiohttp's 4 MiB default.
 _MAX_MESSAGE = 64 * 1024 * 1024
 
-# What the Discord web client sends in Chrome on Windows (formats c.1; build number as NZ/TA).
+# What the Discord web client sends in Chrome on Windows (see
+# docs/midjourney-on-the-wire.md#the-user-gateway; the build number other clients send).
 _PROPERTIES = {
     "os": "Windows", "browser": "Chrome", "device": "", "system_locale": "en-US",
     "browser_user_agent": USER_AGENT, "browser_version": "131.0.0.0", "os_version": "10",
@@ -225,7 +226,7 @@ class UserGateway:
         assert self._http is not None
         self._authenticated, self._acked = False, True
         root = (self._resume_url if resume else None) or self._gateway_url
-        # No compress=zlib-stream: plain JSON text frames (EM does the same).
+        # No compress=zlib-stream: plain JSON text frames, as some other clients take.
         url = yarl.URL(root).with_query(v="9", encoding="json")
         timeout = aiohttp.ClientWSTimeout(ws_close=_CLOSE_TIMEOUT)
         end: _End | None = None

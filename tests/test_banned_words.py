@@ -1,6 +1,6 @@
 """Tests for bridge.banned_words: the terms a prompt must not carry.
 
-The cases are grouped by the seed project's failures (shared/seed-study.md section 4): phrases
+The cases are grouped by the seed project's failures (docs/banned-words.md): phrases
 that never matched, punctuation and plurals that slipped through, Chinese that was not filtered,
 and everyday words that were blocked by mistake.
 """
@@ -15,7 +15,7 @@ import pytest
 from bridge.banned_words import BannedWords
 from bridge.prompts import validate
 
-# The seed's false positives (seed-study.md section 4) and the brief's list: never in our list.
+# Everyday words (docs/banned-words.md#everyday-words): never in our list.
 EVERYDAY_WORDS = [
     "bra",
     "ass",

@@ -41,7 +41,7 @@ def as_user(fake: FakeDiscord) -> dict[str, str]:
 
 
 def interaction(fake: FakeDiscord, **overrides: Any) -> JSON:
-    """An /imagine envelope as in midjourney-formats.md a.3, with fields overridable."""
+    """An /imagine envelope (docs/midjourney-on-the-wire.md#interactions), fields overridable."""
     payload: JSON = {
         "type": 2, "application_id": MIDJOURNEY_APP_ID, "guild_id": fake.guild_id,
         "channel_id": fake.channel_id, "session_id": "0" * 32, "nonce": fake.new_id(),
@@ -157,7 +157,8 @@ async def gateway_frame(ws: aiohttp.ClientWebSocketResponse) -> JSON:
 
 
 async def identify(ws: aiohttp.ClientWebSocketResponse, token: str) -> JSON:
-    """Do the user-gateway handshake (c.1) and return the frame that answers IDENTIFY."""
+    """Do the user-gateway handshake (docs/discord-py-notes.md#fake-gateway-details) and return
+    the frame that answers IDENTIFY."""
     assert (await gateway_frame(ws))["op"] == 10
     await ws.send_json({"op": 2, "d": {"token": token, "capabilities": 16381,
                                        "properties": {"os": "Linux", "browser": "Chrome"}}})

@@ -1,14 +1,18 @@
 """The parser on messages that other people captured from real Discord (2023 and June 2026).
 
-They are not in the repository (they are other people's captures): the test reads the folder
-beside the clone when it exists, and skips otherwise. Each file says what a careful reading
-makes of it: `expect_kind` (the event's class name, or None for "no job news"),
-`accept_kinds` (when more than one reading is fine) and `expect_fields`.
+They are not in the repository and must never be committed: they are other people's captures,
+ids and prompts included (the shapes we rely on are re-created in tests/data/samples/). The
+test reads the folder named by REAL_MJ_SAMPLES, else `real-midjourney/samples` in the `shared`
+folder beside the clone (where the team's machines keep them), and skips when there is none.
+Each file says what a careful reading makes of it: `expect_kind` (the event's class name, or
+None for "no job news"), `accept_kinds` (when more than one reading is fine) and
+`expect_fields`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from bridge.parser import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 _FOLDERS = (
+    *((Path(os.environ["REAL_MJ_SAMPLES"]),) if os.environ.get("REAL_MJ_SAMPLES") else ()),
     ROOT.parent / "shared" / "real-midjourney" / "samples",
     Path("/work/shared/real-midjourney/samples"),
 )

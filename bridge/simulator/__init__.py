@@ -1,7 +1,7 @@
 """A model of Midjourney's behaviour in a Discord channel, and the simulator backend built on it.
 
 `MidjourneyModel` (model.py) answers interaction payloads with Midjourney-shaped messages
-(midjourney-formats.md sections b, c.2, c.4): "Waiting to start" carrying the nonce, progress
+(docs/midjourney-on-the-wire.md): "Waiting to start" carrying the nonce, progress
 edits of that message, a final message with a new id, a picture and the real button custom_ids,
 then deletion of the progress message. It writes through a `Channel` (channel.py): the simulator
 backend (backend.py) is one, the test suite's fake Discord server is another, so the bot is

@@ -1,4 +1,5 @@
-"""The account commands (formats c.6, e): /info, /fast, /relax, /turbo, /prefer remix, /settings.
+"""The account commands: /info, /fast, /relax, /turbo, /prefer remix, /settings (see
+docs/midjourney-on-the-wire.md#describe-shorten-and-account-replies).
 
 Each is an ephemeral answer; the account's state (mode, remix) is kept on the model, so a switch
 shows in later results: `(relaxed)` after /relax. /settings answers with buttons that toggle
@@ -23,7 +24,8 @@ _MODE_REPLIES = {
     "turbo": "Done! Turbo mode is on: your jobs run faster and use twice the fast-hours. "
     "You can always switch back with /fast",
 }
-# Our own ids for the /settings buttons; real clients read them from the message (formats b).
+# Our own ids for the /settings buttons; real clients read them from the message (see
+# docs/midjourney-on-the-wire.md#buttons).
 _SETTINGS_BUTTONS = (
     ("MJ::Settings::RemixMode", "Remix mode"),
     ("MJ::Settings::FastMode", "Fast mode"),

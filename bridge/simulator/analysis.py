@@ -1,4 +1,5 @@
-"""/describe (Midjourney's PicReader) and /shorten (its PromptAnalyzer), formats c.6."""
+"""/describe (Midjourney's PicReader) and /shorten (its PromptAnalyzer), as in
+docs/midjourney-on-the-wire.md#describe-shorten-and-account-replies."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def shortened(prompt: str) -> list[str]:
 
 @on_command("shorten")
 async def shorten(model: MidjourneyModel, turn: Turn) -> None:
-    """Shortened prompts on keycap lines, by an edit of the first answer (c.6)."""
+    """Shortened prompts on keycap lines, by an edit of the first answer."""
     prompt = option(turn.data, "prompt")
     await asyncio.sleep(turn.delay)
     suggestions = shortened(prompt)
@@ -52,7 +53,7 @@ async def shorten(model: MidjourneyModel, turn: Turn) -> None:
 
 @on_command("describe")
 async def describe(model: MidjourneyModel, turn: Turn) -> None:
-    """Describe answers with an embed of the image, later filled with four prompts (c.6)."""
+    """Describe answers with an embed of the image, later filled with four prompts."""
     image = turn.uploads()[0]
     embed = {"type": "rich", "image": {"url": image["url"]}, "color": 0}
     first = model.message(turn, "")

@@ -2,8 +2,9 @@
 
 Each makes a job of the picture the button is on: its picture derives from that one (see
 pictures.py). With remix on, variations, pans and reroll open a form for a new prompt first;
-Custom Zoom always does (formats a.6). Registered for every `MJ::` button and form that no
-longer prefix claims, so Settings, Cancel Job, Bookmark and what new modules add come first.
+Custom Zoom always does (docs/midjourney-on-the-wire.md#forms-modals). Registered for every
+`MJ::` button and form that no longer prefix claims, so Settings, Cancel Job, Bookmark and what
+new modules add come first.
 """
 
 from __future__ import annotations
@@ -73,14 +74,14 @@ def _derivation(
 def _modal_for(
     model: MidjourneyModel, action: str, index: str | None, job_hash: str
 ) -> dict[str, Any] | None:
-    """The form Midjourney opens instead of starting a job (formats a.6), if any."""
+    """The form Midjourney opens instead of starting a job, if any."""
     if action == "CustomZoom":
         modal_id, field_id = f"MJ::OutpaintCustomZoomModal::{job_hash}", "prompt"
     elif model.remix and action.startswith("pan_"):
         side = action.removeprefix("pan_")
         modal_id, field_id = f"MJ::PanModal::{side}::{job_hash}::1", "prompt"
     elif model.remix and action in _REMIXABLE:
-        # The last part is 1 for strong and 0 for subtle variations (a.6).
+        # The last part is 1 for strong and 0 for subtle variations (#forms-modals).
         strength = "0" if action == "low_variation" else "1"
         modal_id = f"MJ::RemixModal::{job_hash}::{index or 0}::{strength}"
         field_id = "new_prompt"

@@ -98,7 +98,7 @@ class MidjourneyModel:
     # (bridge/simulator/previews.py); off, they carry none, as in some older captures.
     previews: bool = True
     # Finished grids carry the nonce too: Discord may send it on every message since 2025
-    # (inferred from peers' changes), so both ways are modelled.
+    # (inferred: docs/midjourney-on-the-wire.md#nonces), so both ways are modelled.
     final_nonce: bool = False
     # Jobs (by hash) whose Cancel Job was pressed: they stop at their next step.
     cancelled: set[str] = field(default_factory=set)
@@ -115,7 +115,7 @@ class MidjourneyModel:
     async def on_interaction(self, payload: dict[str, Any], discord: Channel) -> None:
         self.interactions.append(payload)
         if payload["nonce"] in self._nonces:
-            return  # Discord drops an interaction whose nonce it has seen (formats a.8)
+            return  # Discord drops an interaction whose nonce it has seen (inferred: #nonces)
         self._nonces.add(payload["nonce"])
         channel = str(payload.get("channel_id"))
         self.in_flight += 1
@@ -211,7 +211,8 @@ class MidjourneyModel:
         """A job with progress: Waiting to start, percentages, the result, the progress gone.
 
         The progress message carries Cancel Job; once it is pressed the job stops at its next
-        step and the progress message ends "(Stopped)" (inferred: nobody has captured it).
+        step and the progress message ends "(Stopped)" (inferred: nobody has captured it; see
+        docs/midjourney-on-the-wire.md#cancel-job).
         """
         discord, channel_id, delay = turn.discord, turn.channel_id, turn.delay
         head = f"**{prompt}** - {kind.label}<@{self.user_id}>"

@@ -1,4 +1,5 @@
-"""The picture a progress message carries while Midjourney draws (midjourney-2026.md 1.2).
+"""The picture a progress message carries while Midjourney draws (see
+docs/midjourney-on-the-wire.md#pictures).
 
 From about 35 % each progress edit of a picture job carries one `<uuid>_grid_0.webp` (512x512
 in the 2026 captures, 256x256 on an upscale's), the result as drawn so far. The model draws it

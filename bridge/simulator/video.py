@@ -1,4 +1,4 @@
-"""Midjourney's video (midjourney-2026.md section 2), as the model plays it.
+"""Midjourney's video (docs/midjourney-on-the-wire.md#video), as the model plays it.
 
 - Animate (High/Low motion) under an upscale: an `Animating...` placeholder replying to the
   upscale, edited to "Creating video with prompt **...** (Waiting to start)", progress edits
@@ -108,7 +108,7 @@ def extend_buttons(job_hash: str, index: int) -> list[dict[str, Any]]:
 
 
 def rewritten(prompt: str, short_id: Callable[[], str]) -> str:
-    """A video prompt as Midjourney echoes it (section 2.1)."""
+    """A video prompt as Midjourney echoes it (docs/midjourney-on-the-wire.md#starting-a-video)."""
     text = _LINK.sub(lambda _: f"<https://s.mj.run/{short_id()}>", prompt)
     text = _DROPPED.sub(" ", text)
     text = _LOOP_FLAG.sub("--end loop", text)
@@ -135,7 +135,8 @@ async def run_video(
     extend_of: _Video | None = None,
     placeholder: bool,
 ) -> None:
-    """One video job from the first message to the result (section 2.2)."""
+    """One video job from the first message to the result (see
+    docs/midjourney-on-the-wire.md#video-messages)."""
     settings = knobs(model)
     discord, channel_id, delay = turn.discord, turn.channel_id, turn.delay
     echoed = prompt if motion is None else f"{prompt} --motion {motion} --video 1 --aspect 1:1"

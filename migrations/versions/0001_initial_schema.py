@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 # Telegram ids exceed 32 bits: every chat and user id is a BIGINT.
 # Enums are stored by member name; on Postgres they are native ENUM types, so a new member
-# needs `ALTER TYPE ... ADD VALUE` in a migration (docs/deploy.md).
+# needs `ALTER TYPE ... ADD VALUE` in a migration (docs/migrations.md#enum-values-on-postgresql).
 JOB_KIND = ("IMAGINE", "ACTION", "DESCRIBE", "BLEND", "SHORTEN", "INFO", "FAST", "RELAX")
 JOB_STATUS = ("PREPARING", "QUEUED", "SUBMITTED", "RUNNING", "SUCCEEDED", "FAILED")
 QUOTA_STATE = ("RESERVED", "CHARGED", "REFUNDED")

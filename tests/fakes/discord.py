@@ -4,14 +4,16 @@ One aiohttp app serves the three surfaces the bridge talks to:
 
 * REST under ``/api/v9`` and ``/api/v10``: the login calls stock discord.py makes, the user-token
   ``POST /interactions`` that drives Midjourney, the command index, channel messages and the
-  two-step attachment upload (midjourney-formats.md section a);
+  two-step attachment upload (docs/midjourney-on-the-wire.md#interactions, #uploading-images);
 * a plain-JSON gateway at ``/gw`` shared by the bot listener (discord.py) and the "user gateway",
-  with per-session sequence numbers and a replay buffer so that RESUME works (section c.1);
+  with per-session sequence numbers and a replay buffer so that RESUME works
+  (docs/discord-py-notes.md#fake-gateway-details);
 * a CDN under ``/cdn`` for bytes registered with :meth:`FakeDiscord.put_cdn`.
 
 Midjourney itself is not modelled here. A :class:`Behaviour` receives every accepted interaction
 and answers through the helpers ``create_message``, ``update_message``, ``delete_message`` and
-``dispatch``. How stock discord.py is pointed at this fake is in telegram-facts.md section 4b.
+``dispatch``. How stock discord.py is pointed at this fake is in
+docs/discord-py-notes.md#pointing-it-at-another-server.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ MIDJOURNEY_USER: JSON = {"id": MIDJOURNEY_APP_ID, "username": "Midjourney Bot",
                          "discriminator": "9282", "avatar": None, "bot": True}
 MIDJOURNEY_APPLICATION: JSON = {"id": MIDJOURNEY_APP_ID, "name": "Midjourney Bot"}
 
-# name -> (id, version, description); ids and versions from midjourney-formats.md a.3.
-# No peer lists /prefer, so its pair is made up in the same style.
+# name -> (id, version, description); ids and versions as other clients published them, stale
+# by now (docs/midjourney-on-the-wire.md#interactions). No client lists /prefer, so its pair is
+# made up in the same style.
 DEFAULT_COMMANDS: dict[str, tuple[str, str, str]] = {
     "imagine": ("938956540159881230", "1237876415471554623", "Create images with Midjourney"),
     "describe": ("1092492867185950852", "1237876415471554625", "Writes a prompt from an image"),
@@ -364,7 +367,8 @@ class FakeDiscord:
                 "proxy_url": url, "content_type": content_type}
 
     def attachment_for_upload(self, uploaded_filename: str) -> JSON:
-        """Turn an upload (a.7) into an attachment; KeyError if nothing was PUT there."""
+        """Turn an upload (docs/midjourney-on-the-wire.md#uploading-images) into an attachment;
+        KeyError if nothing was PUT there."""
         return self.make_attachment(uploaded_filename.rsplit("/", 1)[-1],
                                     self.uploads[uploaded_filename])
 

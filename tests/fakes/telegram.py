@@ -8,7 +8,7 @@ did through the call transcript (:attr:`FakeTelegram.calls`) and the chat state
 (:meth:`FakeTelegram.bot_messages`).
 
 Fidelity goals, in order: every response parses in PTB; limits and error descriptions are those of
-real Telegram (see /work/shared/telegram-facts.md §2), so the bot's error handling is tested
+real Telegram (see docs/telegram-notes.md), so the bot's error handling is tested
 against the real strings; everything else is kept minimal. Unknown methods answer 404 as Telegram
 does, so a missing feature fails a test loudly instead of passing silently.
 
@@ -54,7 +54,7 @@ JSONDict = dict[str, Any]
 
 MB = 1024 * 1024
 
-# Limits of the real Bot API (telegram-facts.md §2).
+# Limits of the real Bot API (docs/telegram-notes.md#limits).
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
@@ -78,7 +78,7 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 
-# Sends and edits share one flood budget per chat (telegram-facts.md §2).
+# Sends and edits share one flood budget per chat (docs/telegram-notes.md#flood-control).
 FLOOD_COUNTED_METHODS = frozenset(
     name.lower()
     for name in (
