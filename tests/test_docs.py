@@ -11,6 +11,7 @@ Makefile and configuration files.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -50,7 +51,10 @@ OUTSIDE = (
 )
 MARKDOWN_FILE = re.compile(r"(?<![\w/.-])([\w./-]*[\w-]\.md)\b")
 DOCS_REF = re.compile(r"(?<![\w/.-])(docs/[\w./-]*[\w])(?:#([\w-]+))?")
+CODE_PATH = re.compile(r"`((?:bot|bridge|storage|tests|bench|migrations)/[\w./-]*[\w/])`")
 BARE_ANCHOR = re.compile(r"(?:(?<=[\s(])|^)#([a-z][a-z0-9]{2,}(?:-[a-z0-9]+)*)\b")
+
+ALL_PATTERNS = (*OUTSIDE, MARKDOWN_FILE, DOCS_REF, BARE_ANCHOR)
 
 
 def _scanned_files() -> list[Path]:
@@ -65,12 +69,22 @@ def _scanned_files() -> list[Path]:
     return files
 
 
+def _documented(tree: ast.Module) -> Iterator[ast.AST]:
+    """The module and every class and function in it, however nested in statements."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(child for child in getattr(node, name, ()) if isinstance(child, ast.AST))
+
+
 def _python_notes(source: str) -> Iterator[tuple[int, str]]:
     """(line, text) of every comment and docstring of a Python source."""
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type == tokenize.COMMENT:
             yield token.start[0], token.string.lstrip("#")
-    for node in ast.walk(ast.parse(source)):
+    for node in _documented(ast.parse(source)):
         if isinstance(
             node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
         ) and (docstring := ast.get_docstring(node, clean=False)):
@@ -90,15 +104,19 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def anchors(document: Path) -> set[str]:
+@functools.cache
+def anchors(document: Path) -> frozenset[str]:
     text = document.read_text(encoding="utf-8")
-    return {slug(m.group(1)) for m in re.finditer(r"^#{1,6}\s+(.+?)\s*$", text, re.MULTILINE)}
+    headings = re.finditer(r"^#{1,6}\s+(.+?)\s*$", text, re.MULTILINE)
+    return frozenset(slug(m.group(1)) for m in headings)
 
 
 def problems(path: Path, text: str) -> list[str]:
     """Everything wrong with what one file's notes point at, as "file:line: why" lines."""
     name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
     found: list[str] = []
+    if not any(pattern.search(text) for pattern in ALL_PATTERNS):
+        return found  # notes are part of the text: nothing to read them for
     lines = notes(path, text)
     cited = {path} if path.suffix == ".md" else set()
     for number, line in lines:
@@ -121,7 +139,7 @@ def problems(path: Path, text: str) -> list[str]:
                 found.append(f"{where}: no section #{anchor} in {match.group(1)}")
             elif target.suffix == ".md":
                 cited.add(target)
-    known = set().union(*(anchors(document) for document in cited))
+    known = frozenset().union(*(anchors(document) for document in cited))
     for number, line in lines:
         for match in BARE_ANCHOR.finditer(line):
             if match.group(1) not in known:
@@ -134,6 +152,16 @@ def test_notes_point_only_inside_the_repository_at_what_exists() -> None:
     assert len(files) > 100  # the scan sees the code, not an empty folder
     found = [p for path in files for p in problems(path, path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_the_code_paths_the_docs_name_exist() -> None:
+    missing = [
+        f"{document.name}: {match.group(1)}"
+        for document in sorted((ROOT / "docs").glob("*.md"))
+        for match in CODE_PATH.finditer(document.read_text(encoding="utf-8"))
+        if not any(ROOT.glob(match.group(1)))
+    ]
+    assert missing == []
 
 
 @pytest.mark.parametrize(
