@@ -37,13 +37,6 @@ def command_of(message: Message, bot_username: str | None) -> str | None:
     return parsed[0] if parsed else None
 
 
-def command_args(message: Message, bot_username: str | None) -> str:
-    """What follows the command in a message's text or caption (spacing inside kept)."""
-    body = message.text if message.text is not None else message.caption
-    parsed = parse_command(body, bot_username)
-    return parsed[1] if parsed else ""
-
-
 Callback = Callable[..., Coroutine[Any, Any, None]]
 
 

@@ -316,15 +316,6 @@ class Settings(BaseSettings):
             )
         ]
 
-    @property
-    def sqlite_path(self) -> Path | None:
-        """The database file for SQLite URLs (its folder is created at start)."""
-        prefix = "sqlite+aiosqlite:///"
-        if not self.database_url.startswith(prefix):
-            return None
-        path = self.database_url.removeprefix(prefix)
-        return None if path in ("", ":memory:") else Path(path)
-
 
 class SettingsError(Exception):
     """A missing or malformed variable, phrased for one line on stderr."""

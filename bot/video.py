@@ -97,11 +97,6 @@ def for_telegram(data: bytes, content_type: str | None = None, filename: str = "
     return Clip(b"", SendAs.TOO_LARGE)
 
 
-def webp_to_mp4(data: bytes, *, crf: int = 23, scale: float = 1.0) -> Clip:
-    """An animated (or still) WebP, GIF or PNG as one looping silent MP4."""
-    return _encode(_webp_frames(data), crf=crf, scale=scale)
-
-
 # -- reading ------------------------------------------------------------------------------------
 
 

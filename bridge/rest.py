@@ -192,9 +192,6 @@ class DiscordRest:
     async def channel_messages(self, channel_id: str, limit: int) -> list[dict[str, Any]]:
         return list(await self.request("GET", f"/channels/{channel_id}/messages?limit={limit}"))
 
-    async def get_message(self, channel_id: str, message_id: str) -> dict[str, Any]:
-        return dict(await self.request("GET", f"/channels/{channel_id}/messages/{message_id}"))
-
     async def upload(self, channel_id: str, data: bytes, filename: str) -> str:
         """Put a file into Discord's upload storage; return its `upload_filename` (see
         docs/midjourney-on-the-wire.md#uploading-images)."""

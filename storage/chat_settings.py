@@ -46,26 +46,3 @@ async def reset_chat_settings(*, session: AsyncSession, chat_id: int) -> None:
     if row is not None:
         await session.delete(row)
         await session.flush()
-
-
-async def migrate_chat_settings(*, session: AsyncSession, old_id: int, new_id: int) -> bool:
-    """Follow a group that became a supergroup; settings made in the new chat already win."""
-    old = await session.get(ChatSettings, old_id)
-    if old is None or old_id == new_id:
-        return False
-    if await session.get(ChatSettings, new_id) is None:
-        session.add(
-            ChatSettings(
-                chat_id=new_id,
-                version=old.version,
-                aspect=old.aspect,
-                stylize=old.stylize,
-                speed=old.speed,
-                raw=old.raw,
-                updated_by=old.updated_by,
-                updated_at=old.updated_at,
-            )
-        )
-    await session.delete(old)
-    await session.flush()
-    return True

@@ -163,10 +163,6 @@ async def set_chat_language(*, session: AsyncSession, chat_id: int, language: st
 # ---------------------------------------------------------------- members
 
 
-async def get_member(*, session: AsyncSession, chat_id: int, user_id: int) -> Member | None:
-    return await session.get(Member, (chat_id, user_id))
-
-
 async def _member(session: AsyncSession, chat_id: int, user_id: int) -> Member:
     member = await session.get(Member, (chat_id, user_id))
     return member or Member(chat_id=chat_id, user_id=user_id)

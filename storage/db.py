@@ -139,10 +139,6 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
 
-    async def create_tables(self) -> None:
-        """Bring the schema up to date (see the module docstring)."""
-        await self.migrate()
-
     async def migrate(self) -> str:
         """Create or upgrade the schema; returns "created", "upgraded" or "current"."""
         try:

@@ -21,10 +21,6 @@ class Cable:
         self._open: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[None]] = set()
 
-    @property
-    def plugged(self) -> bool:
-        return self._server is not None
-
     def url(self, scheme: str = "http") -> str:
         return f"{scheme}://127.0.0.1:{self.port}"
 

@@ -19,7 +19,8 @@ from bot.handlers.chat_settings import (
 from bot.settings import Settings
 from bot.texts import LANGUAGES, texts
 from bridge.simulator import MidjourneyModel, SimulatorBackend
-from storage.chat_settings import get_chat_settings, migrate_chat_settings, set_chat_setting
+from storage.chat_migration import migrate_chat
+from storage.chat_settings import get_chat_settings, set_chat_setting
 from storage.db import Database
 from storage.models import ChatSettings
 from tests.conftest import RunningBot, StartBot
@@ -250,8 +251,8 @@ async def test_settings_follow_a_group_that_becomes_a_supergroup(tmp_path: Any) 
                 session=session, chat_id=-5, field="aspect", value="16:9", user_id=1
             )
         async with db.transaction() as session:
-            assert await migrate_chat_settings(session=session, old_id=-5, new_id=-1005)
-            assert not await migrate_chat_settings(session=session, old_id=-5, new_id=-1005)
+            assert await migrate_chat(session=session, old_id=-5, new_id=-1005)
+            assert not await migrate_chat(session=session, old_id=-5, new_id=-1005)
         async with db.transaction() as session:
             moved = await get_chat_settings(session=session, chat_id=-1005)
             left = await get_chat_settings(session=session, chat_id=-5)

@@ -372,10 +372,6 @@ class FakeDiscord:
         return self.make_attachment(uploaded_filename.rsplit("/", 1)[-1],
                                     self.uploads[uploaded_filename])
 
-    def get_message(self, message_id: str) -> JSON | None:
-        """A copy of a stored message (ephemeral ones included), or None."""
-        return copy.deepcopy(self._messages.get(str(message_id)))
-
     async def create_message(self, channel_id: str, data: JSON) -> JSON:
         """Post a message (by default from Midjourney Bot) and dispatch MESSAGE_CREATE."""
         message: JSON = {
@@ -452,13 +448,10 @@ class FakeDiscord:
                              return_exceptions=True)
 
     async def hold_connections(self, kind: Kind) -> None:
-        """Cut this kind's sessions off until `release_connections`: their sockets close and
-        every IDENTIFY or RESUME is turned away (what they miss waits for their RESUME)."""
+        """Cut this kind's sessions off for the rest of the test: their sockets close and every
+        IDENTIFY or RESUME is turned away."""
         self._held.add(kind)
         await self.drop_connections(kind)
-
-    def release_connections(self, kind: Kind) -> None:
-        self._held.discard(kind)
 
     def fail_next(self, method: str, path_regex: str, *, status: int,
                   body: JSON | None = None, times: int = 1, retry_after: float | None = None,
