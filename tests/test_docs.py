@@ -44,6 +44,7 @@ OUTSIDE = (
         r"\.md\b"
     ),
     re.compile(r"\bCI@"),
+    re.compile(r"\b(?:NZ|TA|EM|YK)\b"),  # the short names other clients went by in those notes
     re.compile(r"§"),
     re.compile(r"\bsections?\s+(?:[a-f](?:\.\d+)?|\d+(?:\.\d+)*)\b(?!\.\w)"),
     re.compile(r"\bformats\s+[a-f](?:\.\d+)?\b"),
@@ -173,6 +174,7 @@ def test_the_code_paths_the_docs_name_exist() -> None:
         "# see /work/shared/telegram-facts.md",
         "# ../shared/real-midjourney",
         "# read at CI@03f013d",
+        "# build number as NZ/TA send it",
         "# video costs (section 2.4)",
         "# limits (§2)",
         "# see docs/no-such-file.md",
