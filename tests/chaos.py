@@ -38,16 +38,17 @@ from bot.texts import texts
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
-from tests.conftest import (
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import Call, FakeTelegram
+from tests.helpers import (
     CHANNEL_ID,
     DISCORD_BOT_TOKEN,
     DISCORD_USER_TOKEN,
     GUILD_ID,
     TELEGRAM_TOKEN,
     environment,
+    spawn_bot,
 )
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram
 
 JSONDict = dict[str, Any]
 _INTERNAL_ERROR = "Something went wrong"
@@ -114,15 +115,7 @@ class _Bot:
         # Each start's log stays beside the database while the run lasts (CHAOS_KEEP keeps it).
         log_path = self._workdir / f"bot-{self.starts}.log"
         with open(log_path, "wb") as log:  # noqa: ASYNC230 - a local file, opened once
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                cwd=self._workdir,
-                env=self._env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=log,
-            )
+            self.process = await spawn_bot(self._env, self._workdir, stderr=log)
 
     @property
     def alive(self) -> bool:

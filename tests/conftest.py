@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import socket
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +16,19 @@ from bridge.backend import Backend
 from bridge.simulator import MidjourneyModel
 from tests.fakes.discord import FakeDiscord, ListenerView
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import (
+    CHANNEL_ID,
+    DISCORD_BOT_TOKEN,
+    DISCORD_USER_TOKEN,
+    GUILD_ID,
+    TELEGRAM_TOKEN,
+    RunningBot,
+    Stack,
+    StartBot,
+    environment,
+    spawn_bot,
+)
 from tests.postgres import PostgresServer, postgres_server
-
-TELEGRAM_TOKEN = "123456:TEST-telegram-token-secret"
-DISCORD_USER_TOKEN = "user-token-secret-abc"
-DISCORD_BOT_TOKEN = "bot-token-secret-xyz"
-GUILD_ID = "111111111111111111"
-CHANNEL_ID = "222222222222222222"
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", None}
 
@@ -136,21 +138,6 @@ def discord_settings(
     return make
 
 
-@dataclass
-class RunningBot:
-    settings: Settings
-    stop: asyncio.Event
-    task: asyncio.Task[None]
-
-    async def close(self) -> None:
-        self.stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self.task, 15)
-
-
-StartBot = Callable[..., Awaitable[RunningBot]]
-
-
 @pytest.fixture
 async def start_bot(tg: FakeTelegram) -> AsyncIterator[StartBot]:
     """Start `bot.app.run` in this loop; wait until it polls Telegram and says it is ready;
@@ -179,24 +166,19 @@ async def start_bot(tg: FakeTelegram) -> AsyncIterator[StartBot]:
         await bot.close()
 
 
+@pytest.fixture
+def stack(
+    tg: FakeTelegram,
+    discord_fake: FakeDiscord,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+) -> Stack:
+    """The fakes, the model and the bot on the Discord backend, ready to start."""
+    return Stack(tg, discord_fake, model, discord_settings, start_bot)
+
+
 # ---------------------------------------------------------------- the bot as a process
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    """The settings as the environment variables a deployment would set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_"))}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        if isinstance(value, frozenset):
-            value = ",".join(map(str, value))
-        env[name.upper()] = str(value)
-    env["PYTHONPATH"] = str(ROOT)
-    return env
 
 
 @pytest.fixture
@@ -204,15 +186,7 @@ async def bot_process(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     processes: list[asyncio.subprocess.Process] = []
 
     async def spawn(settings: Settings) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=environment(settings),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await spawn_bot(environment(settings), tmp_path)
         processes.append(process)
         return process
 

@@ -12,7 +12,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+from tests.helpers import free_port
 
 USER = "postgres"  # initdb refuses to run as root; Debian's package creates this account
 _names = count(1)
@@ -34,18 +35,12 @@ def _binaries() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     def __init__(self, binaries: Path, root: Path) -> None:
         self.binaries = binaries
         self.root = root
         self.data = root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             os.chown(root, pwd.getpwnam(USER).pw_uid, -1)

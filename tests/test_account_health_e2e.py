@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
+from tests.helpers import Stack
 
 ADMIN = 999
 
 
 async def test_account_trouble_pauses_the_queue_until_an_admin_resumes(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.ephemeral_errors = True
     model.error_words = {"captcha": ("Action needed to continue", "Please verify you're human")}
     model.next_delays = [0.3]  # the first job's verdict comes once the second one waits
-    await start_bot(discord_settings(mj_concurrency=1, admin_user_ids=str(ADMIN)))
+    await stack.start(mj_concurrency=1, admin_user_ids=str(ADMIN))
     admin, ann, bob = tg.user(ADMIN), tg.user(111), tg.user(112)
     admin_chat = tg.private_chat(admin)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a captcha cat")
@@ -67,21 +60,17 @@ async def test_account_trouble_pauses_the_queue_until_an_admin_resumes(
 
 
 async def test_a_pause_survives_a_restart(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.error_words = {"plan": ("Subscription required", "Please /subscribe")}
-    settings = discord_settings(admin_user_ids=str(ADMIN))
-    first = await start_bot(settings)
+    settings = stack.settings(admin_user_ids=str(ADMIN))
+    first = await stack.start_bot(settings)
     ann = tg.user(113)
     tg.send_text(tg.private_chat(ann), ann, "/imagine no plan")
     await tg.wait_for("sendMessage", lambda c: c.params["chat_id"] == ADMIN)
     await first.close()
 
-    await start_bot(settings)
+    await stack.start_bot(settings)
     tg.send_text(tg.private_chat(ann), ann, "/imagine still nothing")
     await tg.wait_for("sendMessage", lambda c: "on hold until then" in c.params["text"])
     assert len(discord_fake.interactions) == 1

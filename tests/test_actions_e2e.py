@@ -2,77 +2,15 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from PIL import Image
 
-from bot.settings import Settings
-from bridge.simulator import MidjourneyModel
-from tests.conftest import StartBot
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram
-from tests.test_imagine_e2e import keyboard, reply_to
-
-
-def button(photo: Call, label: str) -> dict[str, Any]:
-    for row in keyboard(photo):
-        for key in row:
-            if key["text"] == label:
-                return key
-    raise AssertionError(f"no {label!r} in {[k['text'] for r in keyboard(photo) for k in r]}")
-
-
-def _pixels(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB").tobytes()
-
-
-class Session:
-    """A user in a private chat with the bot, and the results they have received."""
-
-    def __init__(self, tg: FakeTelegram, discord: FakeDiscord, model: MidjourneyModel) -> None:
-        self.tg, self.discord, self.model = tg, discord, model
-        self.user = tg.user(70)
-        self.chat = tg.private_chat(self.user)
-
-    async def imagine(self, prompt: str) -> Call:
-        self.tg.send_text(self.chat, self.user, f"/imagine {prompt}")
-        return (await self.tg.wait_for_results())[-1]
-
-    async def tap(self, photo: Call, label: str) -> tuple[dict[str, Any], Call]:
-        """Tap a button; return Discord's interaction payload and the resulting photo."""
-        photos = len(self.tg.results())
-        sent = len(self.discord.interactions)
-        message = self.tg.message(self.chat["id"], photo.result["message_id"])
-        assert message is not None
-        self.tg.press_button(self.chat, self.user, message, button(photo, label)["callback_data"])
-        result = (await self.tg.wait_for_results(count=photos + 1))[-1]
-        assert len(self.discord.interactions) == sent + 1
-        return self.discord.interactions[-1], result
-
-    def discord_message_of(self, photo: Call) -> dict[str, Any]:
-        """The Midjourney message whose picture this Telegram photo shows."""
-        # Telegram gets a WebP grid as PNG: the same pixels, other bytes.
-        sent = _pixels(next(iter(photo.files.values())))
-        for result in self.model.results.values():
-            if _pixels(result["image"]) == sent:
-                return result["message"]
-        raise AssertionError("photo matches no Midjourney result")
+from tests.helpers import Session, Stack, button, keyboard, reply_to
 
 
 @pytest.fixture
-async def session(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-) -> Session:
-    await start_bot(discord_settings())
-    return Session(tg, discord_fake, model)
+async def session(stack: Stack) -> Session:
+    await stack.start()
+    return Session(stack.tg, stack.discord, stack.model)
 
 
 UPSCALE_KEYS = [

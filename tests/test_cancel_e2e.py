@@ -11,10 +11,9 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import QuotaEntry, QuotaState
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.test_imagine_e2e import discord_fake_wait
+from tests.helpers import Stack, discord_fake_wait
 
 CANCEL = "✖️ Cancel"
 
@@ -50,15 +49,10 @@ def tap(tg: FakeTelegram, chat: dict[str, Any], user: dict[str, Any], call: Call
 
 
 async def test_cancel_of_a_running_job_presses_cancel_job_refunds_and_frees_the_slot(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.3
-    settings = discord_settings(mj_concurrency=1)
-    await start_bot(settings)
+    settings = await stack.start(mj_concurrency=1)
     ann, bob = tg.user(81), tg.user(82)
     ann_chat = tg.private_chat(ann)
     tg.send_text(ann_chat, ann, "/imagine a slow glacier")
@@ -87,15 +81,10 @@ async def test_cancel_of_a_running_job_presses_cancel_job_refunds_and_frees_the_
 
 
 async def test_cancel_of_a_waiting_job_drops_it_before_it_reaches_midjourney(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.2
-    settings = discord_settings(mj_concurrency=1)
-    await start_bot(settings)
+    settings = await stack.start(mj_concurrency=1)
     ann, bob = tg.user(83), tg.user(84)
     bob_chat = tg.private_chat(bob)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a long river")
@@ -116,15 +105,10 @@ async def test_cancel_of_a_waiting_job_drops_it_before_it_reaches_midjourney(
 
 
 async def test_a_tap_by_someone_else_gets_an_alert_and_changes_nothing(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.2
-    settings = discord_settings()
-    await start_bot(settings)
+    settings = await stack.start()
     group = tg.group(-3001, "Painters")
     ann, bob, admin = tg.user(85), tg.user(86), tg.user(87)
     tg.set_admins(-3001, [87])

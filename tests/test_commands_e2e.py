@@ -19,34 +19,16 @@ from bridge.messages import Completed, MjEvent, ResultKind
 from bridge.simulator import MidjourneyModel, SimulatorBackend, shortened
 from storage.db import Database
 from storage.models import QuotaEntry
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import Call, FakeTelegram
-from tests.test_actions_e2e import button
-from tests.test_imagine_e2e import keyboard, reply_to
+from tests.helpers import PrivateChat, Stack, keyboard, reply_to
 
 OPERATOR = 501
 _INDEX = "/application-command-index"
 
 
-class User:
+class User(PrivateChat):
     """One Telegram user in their private chat with the bot."""
-
-    def __init__(self, tg: FakeTelegram, user_id: int) -> None:
-        self.tg = tg
-        self.user = tg.user(user_id)
-        self.room = tg.private_chat(self.user)
-
-    def say(self, line: str) -> dict[str, Any]:
-        return self.tg.send_text(self.room, self.user, line)
-
-    def press(self, sent: Call, label: str) -> None:
-        message = self.tg.message(self.room["id"], sent.result["message_id"])
-        assert message is not None
-        self.tg.press_button(self.room, self.user, message, button(sent, label)["callback_data"])
-
-    async def photo(self, count: int) -> Call:
-        return (await self.tg.wait_for_results(count=count))[-1]
 
     async def text(self, predicate: Callable[[str], bool]) -> Call:
         def matches(call: Call) -> bool:
@@ -57,11 +39,9 @@ class User:
 
 
 @pytest.fixture
-async def user(
-    tg: FakeTelegram, discord_settings: Callable[..., Settings], start_bot: StartBot
-) -> User:
-    await start_bot(discord_settings(admin_user_ids=str(OPERATOR)))
-    return User(tg, OPERATOR)
+async def user(stack: Stack) -> User:
+    await stack.start(admin_user_ids=str(OPERATOR))
+    return User(stack.tg, OPERATOR)
 
 
 def index_reads(discord: FakeDiscord) -> int:

@@ -13,8 +13,8 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models import Job, utcnow
 from storage.updates import MEMORY, SeenUpdate, forget_before, remember, seen
-from tests.conftest import StartBot
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import StartBot
 
 
 async def job_count(settings: Settings) -> int:

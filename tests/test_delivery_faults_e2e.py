@@ -14,10 +14,9 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import Job, JobStatus, QuotaEntry, QuotaState
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-from tests.test_faults_e2e import imagine_in
+from tests.helpers import Stack, StartBot, imagine_in
 
 INTERNAL_ERROR = "Something went wrong"
 
@@ -48,14 +47,9 @@ async def ledger(settings: Settings) -> dict[int, QuotaState]:
     ids=["429", "text-503", "html-502"],
 )
 async def test_a_failed_cdn_download_of_a_result_is_retried_and_delivered_once(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    fault: dict[str, object],
+    tg: FakeTelegram, discord_fake: FakeDiscord, stack: Stack, fault: dict[str, object]
 ) -> None:
-    settings = discord_settings()
-    await start_bot(settings)
+    settings = await stack.start()
     discord_fake.fail_next("GET", r"^/cdn/attachments/", times=2, **fault)  # type: ignore[arg-type]
     (chat,) = await imagine_in(tg, 1)
     await tg.wait_for_results(lambda c: c.chat_id == chat, count=1, timeout=15)

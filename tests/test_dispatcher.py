@@ -14,16 +14,16 @@ import pytest
 from bridge.accounts import Account
 from bridge.dispatcher import Dispatcher
 from bridge.errors import QueueFull
-from bridge.events import CancelOutcome, JobEvent, JobFailed, JobProgress, JobSucceeded
+from bridge.events import CancelOutcome, JobFailed, JobProgress, JobSucceeded
 from bridge.interactions import Interaction
 from bridge.parser import parse
 from bridge.prompts import prompt_key
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
-from storage.jobs import create_job, get_job, update_job
-from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
-from storage.quota import reserve
+from storage.jobs import get_job, update_job
+from storage.models import Job, JobKind, JobStatus, QuotaState
 from tests.busy_database import database_busy
+from tests.helpers import Recorder, add_job, quota_state
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
@@ -32,58 +32,6 @@ SAMPLES = Path(__file__).parent / "data" / "samples"
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     async with Database(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}") as database:
         yield database
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[JobEvent] = []
-        self._changed = asyncio.Condition()
-
-    async def __call__(self, event: JobEvent) -> None:
-        async with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    async def until(self, kinds: type | tuple[type, ...], count: int = 1) -> list[JobEvent]:
-        def seen() -> list[JobEvent]:
-            return [e for e in self.events if isinstance(e, kinds)]
-
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(seen()) >= count), 10)
-        return seen()
-
-    async def finished_so_far(self) -> list[JobEvent]:
-        return [e for e in self.events if isinstance(e, JobSucceeded | JobFailed)]
-
-    async def finished(self, count: int) -> list[JobEvent]:
-        return await self.until((JobSucceeded, JobFailed), count)
-
-
-async def add_job(db: Database, **fields: object) -> int:
-    async with db.transaction() as session:
-        job = await create_job(session=session, job=Job(chat_id=1, user_id=1, **fields))
-        assert job.id is not None
-        await reserve(
-            session=session,
-            job_id=job.id,
-            chat_id=1,
-            user_id=1,
-            day="d",
-            units=1,
-            chat_limit=None,
-            user_limit=None,
-        )
-    return job.id
-
-
-async def quota_state(db: Database, job_id: int) -> QuotaState:
-    async with db.transaction() as session:
-        entry = (
-            await session.exec(
-                QuotaEntry.__table__.select().where(QuotaEntry.job_id == job_id)  # type: ignore[attr-defined]
-            )
-        ).one()
-    return QuotaState(entry.state)
 
 
 def dispatcher(db: Database, model: MidjourneyModel, **limits: float) -> Dispatcher:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from bot.settings import Settings
 from bridge.fair_queue import FairQueue
 from bridge.simulator import MidjourneyModel
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord, prompt_of
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
-from tests.test_imagine_e2e import discord_fake_wait
+from tests.helpers import Stack, discord_fake_wait
 
 
 def test_lanes_take_turns_and_keep_their_own_order() -> None:
@@ -43,15 +39,11 @@ def test_a_newcomer_takes_the_next_turn_not_the_last() -> None:
 
 
 async def test_a_private_job_is_not_stuck_behind_a_groups_backlog(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.hang_words = {"forever"}
     # The hung job holds the only slot until the backlog and the private job are queued.
-    await start_bot(discord_settings(mj_concurrency=1, mj_job_timeout_s=2.0))
+    await stack.start(mj_concurrency=1, mj_job_timeout_s=2.0)
     group, ann = tg.group(-300, "Busy"), tg.user(61)
     tg.send_text(group, ann, "/imagine@mj_test_bot a clock that runs forever")
     await discord_fake_wait(discord_fake, 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,18 +10,9 @@ import pytest
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
-from tests.conftest import StartBot, environment
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram, has_result_keys
-
-
-async def imagine_in(tg: FakeTelegram, chats: int, first_id: int = 140) -> set[int]:
-    ids = set()
-    for n in range(chats):
-        user = tg.user(first_id + n)
-        tg.send_text(tg.private_chat(user), user, f"/imagine a kite number {n}")
-        ids.add(first_id + n)
-    return ids
+from tests.helpers import Stack, StartBot, environment, imagine_in, spawn_bot
 
 
 @pytest.mark.parametrize(
@@ -68,13 +58,9 @@ async def test_a_dropped_connection_while_sending_a_result_is_retried(
     ids=["route-429", "global-429", "5xx", "html-502", "text-503"],
 )
 async def test_discord_rate_limits_and_server_errors_are_waited_out(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    fault: dict[str, object],
+    tg: FakeTelegram, discord_fake: FakeDiscord, stack: Stack, fault: dict[str, object]
 ) -> None:
-    await start_bot(discord_settings())
+    await stack.start()
     discord_fake.fail_next("POST", r"/interactions$", **fault)  # type: ignore[arg-type]
     await imagine_in(tg, 1)
     photo = (await tg.wait_for_results(timeout=15))[0]
@@ -85,13 +71,9 @@ async def test_discord_rate_limits_and_server_errors_are_waited_out(
 
 
 async def test_a_late_5xx_after_discord_took_the_interaction_still_delivers_once(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
-    await start_bot(discord_settings())
+    await stack.start()
     # Discord runs the interaction, then its edge answers an HTML 502: the retry repeats the
     # nonce, which Discord drops, and the job waits for Midjourney's messages.
     discord_fake.fail_next("POST", r"/interactions$", status=502, text="<html>502</html>",
@@ -108,15 +90,10 @@ async def test_a_late_5xx_after_discord_took_the_interaction_still_delivers_once
 
 @pytest.mark.parametrize("kind", ["bot", "user"])
 async def test_a_gateway_drop_in_the_middle_of_a_job(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    kind: str,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack, kind: str
 ) -> None:
     model.step_delay = 0.1
-    await start_bot(discord_settings())
+    await stack.start()
     await imagine_in(tg, 1)
     await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text)
     await discord_fake.drop_connections(kind)  # type: ignore[arg-type]
@@ -146,15 +123,7 @@ async def test_a_refused_token_at_start_exits_with_one_clear_line(
         tg.reject_token = value  # the fake answers 401 for this token
     env = environment(discord_settings())
     env[variable] = value
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot(env, tmp_path)
     _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     lines = [line for line in err.decode().splitlines() if line.startswith("error:")]

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.settings import Settings
-from tests.conftest import StartBot
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import StartBot
 
 
 @pytest.fixture

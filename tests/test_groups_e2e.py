@@ -26,9 +26,8 @@ from storage.chats import quota_window
 from storage.db import Database
 from storage.models import ButtonToken, Job, JobKind, JobStatus, QuotaEntry
 from storage.quota import quota_day, used_units
-from tests.conftest import StartBot
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.test_actions_e2e import button
+from tests.helpers import StartBot, button
 
 JSONDict = dict[str, Any]
 BOT = "@mj_test_bot"

@@ -16,10 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.metrics import JOBS, JobOutcomes
 from bot.settings import Settings
 from storage.models import Job, JobKind, JobStatus, utcnow
-from tests.cable import Cable, _free_port
-from tests.conftest import ROOT, StartBot
+from tests.cable import Cable
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import ROOT, Stack, StartBot, free_port
 
 
 async def healthz(port: int) -> tuple[int, dict[str, Any]]:
@@ -69,7 +69,7 @@ async def samples(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 async def test_health_follows_telegram_going_away_and_coming_back(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
-    port = _free_port()
+    port = free_port()
     async with Cable(tg._port or 0) as cable:
         await cable.plug()
         await start_bot(make_settings(telegram_api_url=cable.url(), health_port=port))
@@ -101,21 +101,16 @@ async def test_health_follows_telegram_going_away_and_coming_back(
 
 
 async def test_health_follows_a_discord_gateway_going_away_and_coming_back(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    monkeypatch: pytest.MonkeyPatch,
+    tg: FakeTelegram, discord_fake: FakeDiscord, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = _free_port()
+    port = free_port()
     async with Cable(discord_fake._port or 0) as cable:
         await cable.plug()
         # Every gateway connection, resumes included (READY's resume_gateway_url), goes
         # through the cable.
         through_cable = property(lambda _: cable.url("ws") + "/gw")
         monkeypatch.setattr(FakeDiscord, "gateway_url", through_cable)
-        settings = discord_settings(health_port=port, health_grace_s=0.3)
-        await start_bot(settings)
+        await stack.start(health_port=port, health_grace_s=0.3)
         await until(health_is(port, 200))
         _, body = await healthz(port)
         assert body["accounts"]["main"]["sessions"] == {
@@ -151,7 +146,7 @@ async def test_health_follows_a_discord_gateway_going_away_and_coming_back(
 async def test_metrics_count_a_jobs_outcome_once(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
-    port = _free_port()
+    port = free_port()
     await start_bot(make_settings(health_port=port, user_daily_quota=1))
     succeeded = ("mj_jobs_total", (("kind", "imagine"), ("outcome", "succeeded"), ("reason", "")))
     latency = ("mj_result_latency_seconds_count", ())

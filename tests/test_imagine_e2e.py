@@ -2,54 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
-import json
 from collections.abc import Callable
-from typing import Any
-
-from PIL import Image
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.jobs import get_job
-from tests.conftest import (
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
+from tests.helpers import (
     CHANNEL_ID,
     DISCORD_USER_TOKEN,
     GUILD_ID,
+    Stack,
     StartBot,
+    discord_fake_wait,
+    keyboard,
+    one_prompt_from_two_chats,
+    photo_bytes,
+    pixels,
+    reply_to,
 )
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-
-
-def keyboard(call: Call) -> list[list[dict[str, Any]]]:
-    markup = call.params["reply_markup"]
-    if isinstance(markup, str):
-        markup = json.loads(markup)
-    return markup["inline_keyboard"]
-
-
-def reply_to(call: Call) -> int | None:
-    """The message a send replies to; for an edit, the one its message replies to."""
-    if call.method.lower().startswith("edit"):
-        reply = (call.result or {}).get("reply_to_message")
-        return reply["message_id"] if reply else None
-    params = call.params.get("reply_parameters")
-    if isinstance(params, str):
-        params = json.loads(params)
-    return params["message_id"] if params else None
-
-
-def photo_bytes(call: Call) -> bytes:
-    return next(iter(call.files.values()))
-
-
-def pixels(data: bytes) -> bytes:
-    """A picture's pixels: Telegram gets Midjourney's WebP grids as PNG, the same picture."""
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB").tobytes()
 
 
 async def test_start_and_help_in_english_and_chinese(
@@ -80,14 +53,10 @@ async def test_start_and_help_in_english_and_chinese(
 
 
 async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.15  # slow enough for a progress edit at a 0.05 s interval
-    await start_bot(discord_settings())
+    await stack.start()
     ann = tg.user(21, language_code="en")
     chat = tg.private_chat(ann)
     request = tg.send_text(chat, ann, "/imagine a red fox --ar 3:2")
@@ -135,20 +104,12 @@ async def test_imagine_goes_through_discord_and_comes_back_as_a_grid(
 
 
 async def test_identical_prompts_from_two_chats_each_get_their_own_grid(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     # The first job runs slower, so the results arrive in the opposite order to the requests.
     model.next_delays = [0.2, 0.01]
-    settings = discord_settings()
-    await start_bot(settings)
-    ann, bob = tg.user(31), tg.user(32)
-    tg.send_text(tg.private_chat(ann), ann, "/imagine a lighthouse at dusk")
-    await discord_fake_wait(discord_fake, 1)
-    tg.send_text(tg.private_chat(bob), bob, "/imagine a lighthouse at dusk")
+    settings = await stack.start()
+    await one_prompt_from_two_chats(tg, discord_fake, (31, 32), "a lighthouse at dusk")
 
     photos = await tg.wait_for_results(count=2)
     assert {p.params["chat_id"] for p in photos} == {31, 32}
@@ -164,24 +125,11 @@ async def test_identical_prompts_from_two_chats_each_get_their_own_grid(
         assert pixels(photo_bytes(photo)) == pixels(expected)
 
 
-async def discord_fake_wait(fake: FakeDiscord, count: int) -> None:
-    """Wait until the fake has received `count` interactions."""
-    for _ in range(500):
-        if len(fake.interactions) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"only {len(fake.interactions)} interactions arrived")
-
-
 async def test_seven_jobs_never_more_than_three_in_flight(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.03
-    await start_bot(discord_settings(mj_concurrency=3))
+    await stack.start(mj_concurrency=3)
     users = [tg.user(40 + n) for n in range(7)]
     for user in users:
         tg.send_text(tg.private_chat(user), user, f"/imagine castle number {user['id']}")
@@ -193,14 +141,10 @@ async def test_seven_jobs_never_more_than_three_in_flight(
 
 
 async def test_a_job_that_never_finishes_times_out_and_frees_its_slot(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.hang_words = {"forever"}
-    await start_bot(discord_settings(mj_concurrency=1, mj_job_timeout_s=0.5))
+    await stack.start(mj_concurrency=1, mj_job_timeout_s=0.5)
     ann, bob = tg.user(51), tg.user(52)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a clock that runs forever")
     await discord_fake_wait(discord_fake, 1)

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.texts import LANGUAGE_NAMES, LANGUAGES
-from tests.conftest import StartBot
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import StartBot
 
 
 def keys(message: dict[str, Any]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,16 +20,20 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.browser import Page, chromium
-from tests.conftest import StartBot
 from tests.fakes.activity import FakeActivityHost
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-from tests.miniapp_helpers import PUBLIC_URL, free_port, init_data, region_key, token_of
-from tests.test_actions_e2e import Session
-from tests.test_imagine_e2e import reply_to
+from tests.helpers import (
+    PUBLIC_URL,
+    Session,
+    Stack,
+    free_port,
+    init_data,
+    region_key,
+    reply_to,
+    token_of,
+)
 
 pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
 
@@ -57,23 +61,17 @@ async def host(model: MidjourneyModel) -> AsyncIterator[FakeActivityHost]:
 
 
 async def open_page(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
+    stack: Stack,
     host: FakeActivityHost,
-    settings: Callable[..., Settings],
-    start_bot: StartBot,
     theme: dict[str, str] | None = None,
     language: str = "en",
 ) -> tuple[Session, str, Any]:
     """The bot running, an upscale in a private chat, and the URL Telegram would open."""
     port = free_port()
-    await start_bot(
-        settings(
-            miniapp_public_url=PUBLIC_URL, miniapp_port=port, discord_activity_url=host.base_url
-        )
+    await stack.start(
+        miniapp_public_url=PUBLIC_URL, miniapp_port=port, discord_activity_url=host.base_url
     )
-    session = Session(tg, discord_fake, model)
+    session = Session(stack.tg, stack.discord, stack.model)
     grid = await session.imagine("a lighthouse at dusk")
     _, photo = await session.tap(grid, "U1")
     token = token_of(region_key(photo))
@@ -97,17 +95,9 @@ async def ready(page: Page, url: str) -> dict[str, Any]:
 
 
 async def test_a_stroke_drawn_in_chromium_arrives_as_mask_pixels_in_the_same_place(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    host: FakeActivityHost,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    tmp_path: Path,
+    tg: FakeTelegram, host: FakeActivityHost, stack: Stack, tmp_path: Path
 ) -> None:
-    session, url, photo = await open_page(
-        tg, discord_fake, model, host, discord_settings, start_bot
-    )
+    session, url, photo = await open_page(stack, host)
     async with chromium(tmp_path / "profile", width=800, height=900) as page:
         box = await ready(page, url)
         assert await page.evaluate("document.getElementById('prompt').value") == (
@@ -153,17 +143,9 @@ async def test_a_stroke_drawn_in_chromium_arrives_as_mask_pixels_in_the_same_pla
 
 
 async def test_a_phone_in_dark_theme_shows_every_control_usable(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    host: FakeActivityHost,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    tmp_path: Path,
+    host: FakeActivityHost, stack: Stack, tmp_path: Path
 ) -> None:
-    _, url, _ = await open_page(
-        tg, discord_fake, model, host, discord_settings, start_bot, theme=DARK
-    )
+    _, url, _ = await open_page(stack, host, theme=DARK)
     async with chromium(tmp_path / "profile", width=390, height=844) as page:
         await ready(page, url)
         # Each control: inside the screen, not covered by anything (what a tap there hits).
@@ -200,20 +182,14 @@ async def test_a_phone_in_dark_theme_shows_every_control_usable(
     [("ar", "rtl", "إعادة رسم المنطقة"), ("uk", "ltr", "Перемалювати область")],
 )
 async def test_the_page_speaks_the_users_language(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
     host: FakeActivityHost,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    stack: Stack,
     tmp_path: Path,
     language: str,
     direction: str,
     submit: str,
 ) -> None:
-    _, url, _ = await open_page(
-        tg, discord_fake, model, host, discord_settings, start_bot, language=language
-    )
+    _, url, _ = await open_page(stack, host, language=language)
     async with chromium(tmp_path / "profile", width=390, height=844) as page:
         await ready(page, url)
         shown = await page.evaluate(

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import io
+import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 from PIL import Image
 from sqlmodel import select
@@ -18,20 +22,22 @@ from bridge.simulator import MidjourneyModel
 from bridge.simulator.inpaint import editor_of
 from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
-from tests.conftest import StartBot
 from tests.fakes.activity import FakeActivityHost
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.miniapp_helpers import (
+from tests.helpers import (
     PUBLIC_URL,
-    Page,
+    Session,
+    Stack,
+    StartBot,
+    button,
     free_port,
     init_data,
+    keyboard,
     region_key,
+    reply_to,
     token_of,
 )
-from tests.test_actions_e2e import Session, button
-from tests.test_imagine_e2e import keyboard, reply_to
 
 PROMPT = "a red fox in the snow"
 
@@ -57,9 +63,37 @@ def miniapp_settings(
     return make
 
 
-async def started(start_bot: StartBot, settings: Settings) -> Page:
-    await start_bot(settings)
-    return Page(f"http://127.0.0.1:{settings.miniapp_port}/")
+@pytest.fixture
+def miniapp(
+    host: FakeActivityHost, stack: Stack, miniapp_settings: Callable[..., Settings]
+) -> Stack:
+    """The stack with the Mini App served and Vary Region's host behind it (the host first,
+    so that it outlives the bot at teardown)."""
+    return dataclasses.replace(stack, settings=miniapp_settings)
+
+
+@dataclass
+class MiniAppApi:
+    """The Mini App's API as the page calls it."""
+
+    base: str
+
+    async def call(
+        self, method: str, path: str, init: str, *, body: dict[str, Any] | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        headers = {"X-Telegram-Init-Data": init}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(method, self.base + path, json=body, headers=headers) as response,
+        ):
+            data = await response.read()
+            kind = response.headers.get("Content-Type", "")
+            value: Any = json.loads(data) if kind.startswith("application/json") else data
+            return response.status, value, dict(response.headers)
+
+
+def api(settings: Settings) -> MiniAppApi:
+    return MiniAppApi(f"http://127.0.0.1:{settings.miniapp_port}/")
 
 
 def painted_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> str:
@@ -76,6 +110,13 @@ async def upscale(session: Session) -> Call:
     return photo
 
 
+async def upscaled(miniapp: Stack) -> tuple[Session, Call, str]:
+    """A user's upscale in their private chat, and the token of its Vary Region button."""
+    session = Session.of(miniapp)
+    photo = await upscale(session)
+    return session, photo, token_of(region_key(photo))
+
+
 async def quota_of(settings: Settings, job_id: int) -> QuotaState:
     async with Database(settings.database_url) as db, db.transaction() as session:
         entry = (await session.exec(select(QuotaEntry).where(QuotaEntry.job_id == job_id))).one()
@@ -89,16 +130,11 @@ async def last_job(settings: Settings) -> Job:
 
 
 async def test_paint_submit_and_the_region_grid_replies_to_the_upscale(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    host: FakeActivityHost,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, host: FakeActivityHost, miniapp: Stack
 ) -> None:
-    settings = miniapp_settings()
-    page = await started(start_bot, settings)
-    session = Session(tg, discord_fake, model)
+    settings = await miniapp.start()
+    page = api(settings)
+    session = Session.of(miniapp)
     photo = await upscale(session)
     key = region_key(photo)
     # A private chat opens the Mini App straight from the button, on the public HTTPS URL.
@@ -157,17 +193,10 @@ async def test_paint_submit_and_the_region_grid_replies_to_the_upscale(
 
 
 async def test_forged_stale_and_foreign_init_data_are_refused_and_nothing_reaches_discord(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    host: FakeActivityHost,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, host: FakeActivityHost, miniapp: Stack
 ) -> None:
-    page = await started(start_bot, miniapp_settings())
-    session = Session(tg, discord_fake, model)
-    photo = await upscale(session)
-    token = token_of(region_key(photo))
+    page = api(await miniapp.start())
+    session, photo, token = await upscaled(miniapp)
     pressed = len(discord_fake.interactions)
     stranger = tg.user(71, "Eve")
     body = {"t": token, "prompt": "x", "mask": painted_mask((8, 8), (0, 0, 4, 4))}
@@ -197,16 +226,10 @@ async def test_forged_stale_and_foreign_init_data_are_refused_and_nothing_reache
 
 
 async def test_a_job_whose_buttons_expired_is_refused(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    discord_fake: FakeDiscord, miniapp: Stack
 ) -> None:
-    page = await started(start_bot, miniapp_settings())
-    session = Session(tg, discord_fake, model)
-    photo = await upscale(session)
-    token = token_of(region_key(photo))
+    page = api(await miniapp.start())
+    session, photo, token = await upscaled(miniapp)
     init = init_data(session.user)
     assert (await page.call("GET", f"api/job?t={token}", init))[0] == 200
     # Midjourney's message is deleted: none of its buttons can work any more.
@@ -222,17 +245,10 @@ async def test_a_job_whose_buttons_expired_is_refused(
 
 
 async def test_the_older_contract_is_used_when_the_newer_is_refused(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    host: FakeActivityHost,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, host: FakeActivityHost, miniapp: Stack
 ) -> None:
-    page = await started(start_bot, miniapp_settings())
-    session = Session(tg, discord_fake, model)
-    photo = await upscale(session)
-    token = token_of(region_key(photo))
+    page = api(await miniapp.start())
+    session, photo, token = await upscaled(miniapp)
     init = init_data(session.user)
     _, job, _ = await page.call("GET", f"api/job?t={token}", init)
     host.newer_refused = True
@@ -250,18 +266,11 @@ async def test_the_older_contract_is_used_when_the_newer_is_refused(
 
 
 async def test_a_refused_mask_reaches_the_user_with_the_reason_and_is_refunded(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    host: FakeActivityHost,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, model: MidjourneyModel, host: FakeActivityHost, miniapp: Stack
 ) -> None:
-    settings = miniapp_settings()
-    page = await started(start_bot, settings)
-    session = Session(tg, discord_fake, model)
-    photo = await upscale(session)
-    token = token_of(region_key(photo))
+    settings = await miniapp.start()
+    page = api(settings)
+    session, _, token = await upscaled(miniapp)
     init = init_data(session.user)
     _, job, _ = await page.call("GET", f"api/job?t={token}", init)
     editor_of(model).refuse = "Mask covers too little of the image"
@@ -277,16 +286,10 @@ async def test_a_refused_mask_reaches_the_user_with_the_reason_and_is_refunded(
 
 
 async def test_masks_of_the_wrong_size_are_refused_before_anything_is_sent(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    discord_fake: FakeDiscord, miniapp: Stack
 ) -> None:
-    page = await started(start_bot, miniapp_settings())
-    session = Session(tg, discord_fake, model)
-    photo = await upscale(session)
-    token = token_of(region_key(photo))
+    page = api(await miniapp.start())
+    session, _, token = await upscaled(miniapp)
     pressed = len(discord_fake.interactions)
     body = {"t": token, "prompt": "x", "mask": painted_mask((7, 9), (0, 0, 3, 3))}
     status, answer, _ = await page.call("POST", "api/submit", init_data(session.user), body=body)
@@ -295,13 +298,9 @@ async def test_masks_of_the_wrong_size_are_refused_before_anything_is_sent(
 
 
 async def test_groups_get_the_mini_app_link_and_only_members_may_use_it(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    miniapp_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, miniapp: Stack
 ) -> None:
-    page = await started(start_bot, miniapp_settings(miniapp_name="paint"))
+    page = api(await miniapp.start(miniapp_name="paint"))
     ann, bob = tg.user(80, "Ann"), tg.user(81, "Bob", language_code="zh-hans")
     group = tg.group(-500)
     tg.send_text(group, ann, f"/imagine {PROMPT}")
@@ -323,16 +322,10 @@ async def test_groups_get_the_mini_app_link_and_only_members_may_use_it(
     assert (status, answer["error"]) == (403, "foreign")
 
 
-async def test_without_a_public_url_there_is_no_button_and_no_server(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-) -> None:
+async def test_without_a_public_url_there_is_no_button_and_no_server(stack: Stack) -> None:
     port = free_port()
-    await start_bot(discord_settings(miniapp_port=port))
-    photo = await upscale(Session(tg, discord_fake, model))
+    await stack.start(miniapp_port=port)
+    photo = await upscale(Session.of(stack))
     labels = [k["text"] for row in keyboard(photo) for k in row]
     assert "🖌 Vary region" not in labels
     with pytest.raises(ConnectionRefusedError):
@@ -343,7 +336,8 @@ async def test_the_simulator_backend_does_vary_region_too(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> None:
     settings = make_settings(miniapp_public_url="http://127.0.0.1:1", miniapp_port=free_port())
-    page = await started(start_bot, settings)
+    await start_bot(settings)
+    page = api(settings)
     user = tg.user(90)
     chat = tg.private_chat(user)
     tg.send_text(chat, user, f"/imagine {PROMPT}")

@@ -10,25 +10,14 @@ import pytest
 from bot.handlers.replies import zoom_answer
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel, SimulatorBackend
-from tests.conftest import StartBot
-from tests.fakes.telegram import Call, FakeTelegram
-from tests.test_actions_e2e import button
-from tests.test_imagine_e2e import reply_to
+from tests.fakes.telegram import FakeTelegram
+from tests.helpers import PrivateChat, StartBot, reply_to
 
 
-class Chat:
+class Chat(PrivateChat):
     def __init__(self, tg: FakeTelegram, model: MidjourneyModel) -> None:
-        self.tg, self.model = tg, model
-        self.user = tg.user(90)
-        self.room = tg.private_chat(self.user)
-
-    def press(self, photo: Call, label: str) -> None:
-        message = self.tg.message(self.room["id"], photo.result["message_id"])
-        assert message is not None
-        self.tg.press_button(self.room, self.user, message, button(photo, label)["callback_data"])
-
-    async def photo(self, count: int) -> Call:
-        return (await self.tg.wait_for_results(count=count))[-1]
+        super().__init__(tg, 90)
+        self.model = model
 
 
 @pytest.fixture

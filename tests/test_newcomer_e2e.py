@@ -19,8 +19,8 @@ import pytest
 
 from bot import envcheck
 from bot.settings import SettingsError, load_settings
-from tests.conftest import ROOT, TELEGRAM_TOKEN
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import ROOT, TELEGRAM_TOKEN, spawn_bot
 
 DISCORD_VARIABLES = "DISCORD_USER_TOKEN, DISCORD_BOT_TOKEN, DISCORD_GUILD_ID, DISCORD_CHANNEL_ID"
 
@@ -74,15 +74,7 @@ async def test_the_shipped_example_plus_a_token_reaches_start_and_a_grid(
     _, complaint = await check.communicate()
     assert (check.returncode, complaint) == (0, b"")
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot(env, tmp_path)
     try:
         assert process.stderr is not None
         ready = await asyncio.wait_for(_line_with(process.stderr, "bot running"), 20)

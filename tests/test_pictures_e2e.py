@@ -10,10 +10,9 @@ import pytest
 from PIL import Image
 
 from bot.settings import Settings
-from tests.conftest import TELEGRAM_TOKEN, StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-from tests.test_imagine_e2e import keyboard, reply_to
+from tests.helpers import TELEGRAM_TOKEN, StartBot, keyboard, reply_to
 
 
 def jpeg(colour: str) -> bytes:

@@ -3,6 +3,7 @@ message, and an account that needs attention leaves the pool while the others go
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,15 @@ import pytest
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
-from tests.conftest import CHANNEL_ID, DISCORD_USER_TOKEN, StartBot
 from tests.fakes.discord import FakeDiscord, prompt_of
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
-from tests.test_actions_e2e import button
-from tests.test_imagine_e2e import discord_fake_wait
+from tests.helpers import (
+    CHANNEL_ID,
+    DISCORD_USER_TOKEN,
+    Stack,
+    button,
+    discord_fake_wait,
+)
 
 ADMIN = 990
 BETA_TOKEN = "user-token-beta"
@@ -57,20 +62,22 @@ mode = "relax"
     return make
 
 
+@pytest.fixture
+def pool(stack: Stack, pool_settings: Callable[..., Settings]) -> Stack:
+    """The stack with the two accounts of the pool."""
+    return dataclasses.replace(stack, settings=pool_settings)
+
+
 def channel_of(payload: dict[str, Any]) -> str:
     return str(payload["channel_id"])
 
 
 
 async def test_jobs_spread_over_the_accounts_each_within_its_concurrency(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    pool_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, pool: Stack
 ) -> None:
     model.step_delay = 0.03
-    await start_bot(pool_settings())
+    await pool.start()
     users = [tg.user(300 + n) for n in range(4)]
     for user in users:
         tg.send_text(tg.private_chat(user), user, f"/imagine lantern {user['id']}")
@@ -91,14 +98,10 @@ async def test_jobs_spread_over_the_accounts_each_within_its_concurrency(
 
 
 async def test_a_button_goes_to_the_account_that_owns_the_message(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    pool_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, pool: Stack
 ) -> None:
     model.hang_words = {"forever"}
-    await start_bot(pool_settings(mj_job_timeout_s=0.5))
+    await pool.start(mj_job_timeout_s=0.5)
     ann = tg.user(310)
     chat = tg.private_chat(ann)
     tg.send_text(chat, ann, "/imagine a clock that runs forever")  # holds alpha for a while
@@ -118,15 +121,11 @@ async def test_a_button_goes_to_the_account_that_owns_the_message(
 
 
 async def test_an_account_that_needs_attention_leaves_the_pool_and_the_other_goes_on(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    pool_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, pool: Stack
 ) -> None:
     model.ephemeral_errors = True
     model.error_words = {"captcha": ("Action needed to continue", "Please verify you're human")}
-    await start_bot(pool_settings())
+    await pool.start()
     ann, bob = tg.user(320), tg.user(321)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a captcha cat")  # alpha, free first
     alert = await tg.wait_for("sendMessage", lambda c: c.params["chat_id"] == ADMIN)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from bot.refusals import QuotaRefusal
-from bot.settings import Settings
 from bot.texts import texts
 from bridge.simulator import MidjourneyModel
 from storage.chats import quota_window
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import Session, Stack
 from tests.postgres import PostgresServer
-from tests.test_actions_e2e import Session
 
 pytestmark = pytest.mark.postgres
 
@@ -24,14 +20,13 @@ async def test_imagine_a_tap_the_quota_and_a_restart_on_postgres(
     tg: FakeTelegram,
     discord_fake: FakeDiscord,
     model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    stack: Stack,
     postgres: PostgresServer,
 ) -> None:
-    settings = discord_settings(
+    settings = stack.settings(
         database_url=await postgres.new_database(), user_daily_quota=3, mj_concurrency=2
     )
-    running = await start_bot(settings)
+    running = await stack.start_bot(settings)
     session = Session(tg, discord_fake, model)
     grid = await session.imagine("a copper kettle")
     payload, upscale = await session.tap(grid, "U3")
@@ -40,7 +35,7 @@ async def test_imagine_a_tap_the_quota_and_a_restart_on_postgres(
     await running.close()
 
     # A new process on the same database: the buttons still work, the quota is remembered.
-    await start_bot(settings)
+    await stack.start_bot(settings)
     _, variation = await session.tap(grid, "V1")
     assert variation.params["chat_id"] == session.chat["id"]
     tg.send_text(session.chat, session.user, "/imagine one too many")

@@ -23,21 +23,19 @@ from bridge.prompts import validate
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.models import Job, QuotaEntry
-from tests.conftest import StartBot
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.test_imagine_e2e import reply_to
+from tests.helpers import PrivateChat, StartBot, reply_to
 
 
-class Chat:
+class Chat(PrivateChat):
     def __init__(self, tg: FakeTelegram, model: MidjourneyModel, settings: Settings) -> None:
-        self.tg, self.model, self.settings = tg, model, settings
-        self.user = tg.user(401)
-        self.room = tg.private_chat(self.user)
+        super().__init__(tg, 401)
+        self.model, self.settings = model, settings
 
     async def send(self, line: str) -> str:
         """Send a line; return the bot's first reply to it."""
         count = len(self._replies())
-        self.tg.send_text(self.room, self.user, line)
+        self.say(line)
         await self.tg.wait_for("sendMessage", self._mine, count=count + 1)
         return str(self._replies()[count].params["text"])
 

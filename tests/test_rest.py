@@ -21,9 +21,8 @@ from bridge.interactions import Interaction
 from bridge.rest import DiscordRest
 from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
-from tests.conftest import DISCORD_USER_TOKEN
 from tests.fakes.discord import FakeDiscord
-from tests.test_dispatcher import Recorder, add_job, quota_state
+from tests.helpers import DISCORD_USER_TOKEN, Recorder, add_job, quota_state
 
 CLOUDFLARE_502 = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"

@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
-from tests.test_imagine_e2e import discord_fake_wait
+from tests.helpers import discord_fake_wait
 
 pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
 

@@ -4,7 +4,6 @@ account's session down for a while, every job reaches its own chat once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -12,11 +11,15 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.jobs import get_job
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
-from tests.test_actions_e2e import button
-from tests.test_imagine_e2e import discord_fake_wait, photo_bytes, pixels
+from tests.helpers import (
+    Stack,
+    button,
+    one_prompt_from_two_chats,
+    photo_bytes,
+    pixels,
+)
 
 VIEWS = ["everything", "no_nonce", "no_nonce_no_metadata"]
 
@@ -38,18 +41,13 @@ async def test_same_prompt_from_two_chats_in_every_view_and_order(
     tg: FakeTelegram,
     discord_fake: FakeDiscord,
     model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    stack: Stack,
     listener_first: bool,
 ) -> None:
     discord_fake.listener_first = listener_first
     model.next_delays = [0.2, 0.01]  # the second request finishes first
-    settings = discord_settings()
-    await start_bot(settings)
-    ann, bob = tg.user(31), tg.user(32)
-    tg.send_text(tg.private_chat(ann), ann, "/imagine a lighthouse at dusk")
-    await discord_fake_wait(discord_fake, 1)
-    tg.send_text(tg.private_chat(bob), bob, "/imagine a lighthouse at dusk")
+    settings = await stack.start()
+    await one_prompt_from_two_chats(tg, discord_fake, (31, 32), "a lighthouse at dusk")
 
     photos = await tg.wait_for_results(count=2)
     assert [p.params["chat_id"] for p in photos] == [32, 31]
@@ -59,14 +57,10 @@ async def test_same_prompt_from_two_chats_in_every_view_and_order(
 
 
 async def test_with_the_user_session_down_mid_job_the_listener_still_delivers(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.1
-    await start_bot(discord_settings())
+    await stack.start()
     ann = tg.user(61)
     chat = tg.private_chat(ann)
     tg.send_text(chat, ann, "/imagine a paper boat --ar 3:2")
@@ -86,14 +80,10 @@ async def test_with_the_user_session_down_mid_job_the_listener_still_delivers(
 
 
 async def test_a_resumed_user_session_replays_nothing_twice(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.step_delay = 0.1
-    await start_bot(discord_settings())
+    await stack.start()
     ann = tg.user(62)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a tin robot")
     await tg.wait_for(STATUS_EDITS, lambda c: "%" in c.text)
@@ -107,22 +97,14 @@ async def test_a_resumed_user_session_replays_nothing_twice(
 
 
 async def test_same_prompt_race_with_the_user_session_down_follows_the_job_hash(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, model: MidjourneyModel, stack: Stack
 ) -> None:
     # Both first replies reach the user session, then it goes down: from there on the
     # listener sees no nonce and no metadata, and two jobs share one prompt. Each progress
     # message names its job's uuid (Cancel Job), and so does each grid.
     model.next_delays = [0.3, 0.1]  # the second request finishes first
-    settings = discord_settings()
-    await start_bot(settings)
-    ann, bob = tg.user(33), tg.user(34)
-    tg.send_text(tg.private_chat(ann), ann, "/imagine a harbour at night")
-    await discord_fake_wait(discord_fake, 1)
-    tg.send_text(tg.private_chat(bob), bob, "/imagine a harbour at night")
+    settings = await stack.start()
+    await one_prompt_from_two_chats(tg, discord_fake, (33, 34), "a harbour at night")
     for chat in (33, 34):
         await tg.wait_for(STATUS_EDITS, lambda c, chat=chat: c.params["chat_id"] == chat)
     await discord_fake.hold_connections("user")

@@ -23,8 +23,8 @@ from storage.chat_migration import migrate_chat
 from storage.chat_settings import get_chat_settings, set_chat_setting
 from storage.db import Database
 from storage.models import ChatSettings
-from tests.conftest import RunningBot, StartBot
 from tests.fakes.telegram import Call, FakeTelegram
+from tests.helpers import RunningBot, StartBot
 
 
 def labels(message: dict[str, Any]) -> list[list[str]]:

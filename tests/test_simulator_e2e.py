@@ -13,10 +13,17 @@ from PIL import Image
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel, SimulatorBackend
-from tests.conftest import DISCORD_BOT_TOKEN, DISCORD_USER_TOKEN, TELEGRAM_TOKEN, StartBot
-from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
-from tests.test_imagine_e2e import keyboard, photo_bytes, reply_to
+from tests.helpers import (
+    DISCORD_BOT_TOKEN,
+    DISCORD_USER_TOKEN,
+    TELEGRAM_TOKEN,
+    Stack,
+    StartBot,
+    keyboard,
+    photo_bytes,
+    reply_to,
+)
 
 
 async def test_simulator_needs_only_a_telegram_token(
@@ -114,15 +121,11 @@ def restore_logging() -> Iterator[None]:
 
 @pytest.mark.usefixtures("restore_logging")
 async def test_no_secret_reaches_the_logs(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    capfd: pytest.CaptureFixture[str],
+    tg: FakeTelegram, stack: Stack, capfd: pytest.CaptureFixture[str]
 ) -> None:
     secrets = [TELEGRAM_TOKEN, DISCORD_USER_TOKEN, DISCORD_BOT_TOKEN]
     configure_logging("DEBUG", secrets)
-    await start_bot(discord_settings(log_level="DEBUG"))
+    await stack.start(log_level="DEBUG")
     ann = tg.user(66)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a locked safe")
     await tg.wait_for_results()

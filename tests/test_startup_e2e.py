@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +14,9 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from bot.app import run
 from bot.settings import Settings
 from bot.startup import database_down, telegram_down
-from tests.cable import Cable, _free_port
-from tests.conftest import environment
+from tests.cable import Cable
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import environment, free_port, spawn_bot
 
 
 def retries(caplog: pytest.LogCaptureFixture, what: str) -> list[logging.LogRecord]:
@@ -58,21 +57,13 @@ async def test_a_start_with_telegram_down_retries_then_runs_when_it_comes_up(
 async def test_a_start_that_gives_up_says_so_in_one_line(
     down: str, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    closed = f"127.0.0.1:{_free_port()}"  # nothing listens there
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens there
     overrides: dict[str, object] = {"startup_wait_s": 1.5}
     if down == "telegram":
         overrides["telegram_api_url"] = f"http://{closed}"
     else:
         overrides["database_url"] = f"postgresql+asyncpg://mj:p%40ss@{closed}/mj"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=environment(make_settings(**overrides)),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot(environment(make_settings(**overrides)), tmp_path)
     _, err = await asyncio.wait_for(process.communicate(), 30)
     lines = err.decode().splitlines()
     what = "Telegram" if down == "telegram" else "Database"

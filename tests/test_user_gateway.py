@@ -16,8 +16,8 @@ from aiohttp import WSMsgType, web
 
 from bridge.rest import USER_AGENT
 from bridge.user_gateway import GatewayRefused, UserGateway
-from tests.conftest import CHANNEL_ID, DISCORD_USER_TOKEN
 from tests.fakes.discord import FakeDiscord
+from tests.helpers import CHANNEL_ID, DISCORD_USER_TOKEN
 
 JSON = dict[str, Any]
 OTHER_CHANNEL = "333333333333333333"

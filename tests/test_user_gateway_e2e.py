@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from storage.db import Database
 from storage.models import QuotaEntry, QuotaState
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram
-from tests.test_actions_e2e import button
+from tests.helpers import Stack, button
 
 
 async def quota_states(settings: Settings) -> list[QuotaState]:
@@ -23,17 +20,12 @@ async def quota_states(settings: Settings) -> list[QuotaState]:
 
 
 async def test_an_ephemeral_midjourney_error_reaches_the_user_long_before_the_timeout(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.ephemeral_errors = True
     model.error_words = {"forbidden": ("Banned prompt detected", "Sorry! Our AI moderator...")}
     # A timeout far beyond the test's own: only the user gateway can end this job in time.
-    settings = discord_settings(mj_job_timeout_s=300)
-    await start_bot(settings)
+    settings = await stack.start(mj_job_timeout_s=300)
     ann = tg.user(101)
     tg.send_text(tg.private_chat(ann), ann, "/imagine something forbidden")
 
@@ -47,15 +39,10 @@ async def test_an_ephemeral_midjourney_error_reaches_the_user_long_before_the_ti
 
 
 async def test_an_interaction_midjourney_refuses_fails_at_once(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, model: MidjourneyModel, stack: Stack
 ) -> None:
     model.refuse_words = {"refuse me"}
-    settings = discord_settings(mj_job_timeout_s=300)
-    await start_bot(settings)
+    settings = await stack.start(mj_job_timeout_s=300)
     ann = tg.user(102)
     tg.send_text(tg.private_chat(ann), ann, "/imagine please refuse me")
     told = await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)
@@ -64,13 +51,9 @@ async def test_an_interaction_midjourney_refuses_fails_at_once(
 
 
 async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
+    tg: FakeTelegram, discord_fake: FakeDiscord, stack: Stack
 ) -> None:
-    await start_bot(discord_settings())
+    await stack.start()
     ann = tg.user(103)
     room = tg.private_chat(ann)
     tg.send_text(room, ann, "/imagine an island")
@@ -110,18 +93,11 @@ async def test_custom_zoom_form_is_submitted_with_the_id_from_the_user_gateway(
     ],
 )
 async def test_each_ephemeral_error_kind_reaches_the_user_with_midjourneys_reason(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-    title: str,
-    reason: str,
+    tg: FakeTelegram, model: MidjourneyModel, stack: Stack, title: str, reason: str
 ) -> None:
     model.ephemeral_errors = True
     model.error_words = {"trouble": (title, "details from Midjourney")}
-    settings = discord_settings(mj_job_timeout_s=300)
-    await start_bot(settings)
+    settings = await stack.start(mj_job_timeout_s=300)
     ann = tg.user(104)
     tg.send_text(tg.private_chat(ann), ann, "/imagine trouble ahead")
     told = await tg.wait_for(STATUS_EDITS, lambda c: "❌" in c.text)

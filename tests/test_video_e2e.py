@@ -22,10 +22,9 @@ from bridge.simulator import MidjourneyModel
 from bridge.simulator.video import knobs
 from storage.db import Database
 from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.test_imagine_e2e import keyboard, reply_to
+from tests.helpers import PrivateChat, Stack, keyboard, reply_to
 
 SIDE, FPS = 64, 2  # a 5 s clip is 10 frames; an extended one (9 s) 18
 
@@ -73,18 +72,10 @@ def jpeg(colour: str) -> bytes:
     return out.getvalue()
 
 
-class Chat:
+class Chat(PrivateChat):
     def __init__(self, tg: FakeTelegram, discord: FakeDiscord, model: MidjourneyModel) -> None:
-        self.tg, self.discord, self.model = tg, discord, model
-        self.user = tg.user(90, language_code="en")
-        self.room = tg.private_chat(self.user)
-
-    def press(self, call: Call, label: str) -> None:
-        message = self.tg.message(self.room["id"], call.result["message_id"])
-        assert message is not None
-        keys = [key for row in keyboard(call) for key in row if key["text"] == label]
-        data = keys[0]["callback_data"]
-        self.tg.press_button(self.room, self.user, message, data)
+        super().__init__(tg, 90, language_code="en")
+        self.discord, self.model = discord, model
 
     async def upscale(self, prompt: str, wait: float = 5) -> Call:
         self.tg.send_text(self.room, self.user, f"/imagine {prompt}")
@@ -99,15 +90,9 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(
-    tg: FakeTelegram,
-    discord_fake: FakeDiscord,
-    model: MidjourneyModel,
-    discord_settings: Callable[..., Settings],
-    start_bot: StartBot,
-) -> Chat:
-    await start_bot(discord_settings())
-    return Chat(tg, discord_fake, model)
+async def chat(stack: Stack) -> Chat:
+    await stack.start()
+    return Chat(stack.tg, stack.discord, stack.model)
 
 
 async def jobs(settings: Settings) -> list[tuple[Job, QuotaEntry | None]]:

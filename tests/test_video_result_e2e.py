@@ -15,8 +15,8 @@ from PIL import Image
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel, SimulatorBackend, hooks
 from bridge.simulator.buttons import button, link, rows
-from tests.conftest import StartBot
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import StartBot
 
 
 def _animated_webp() -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -13,15 +12,10 @@ import pytest
 from bot.app import run
 from bot.settings import Settings, SettingsError, load_settings
 from tests.fakes.telegram import FakeTelegram
+from tests.helpers import free_port
 
 SECRET = "s3cret-token_1"
 PUBLIC_URL = "https://bot.example/telegram/hook"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
