@@ -29,6 +29,7 @@ from bot.miniapp.initdata import sign
 from bot.settings import Settings
 from bridge.events import JobEvent, JobFailed, JobSucceeded
 from bridge.simulator import MidjourneyModel
+from bridge.simulator.video import knobs
 from storage.db import Database
 from storage.jobs import create_job
 from storage.models import Job, QuotaEntry, QuotaState
@@ -50,6 +51,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def small_videos(model: MidjourneyModel, side: int = 64, fps: int = 2) -> MidjourneyModel:
+    """Midjourney's clips drawn tiny (a 5 s clip at 2 fps is 10 frames of 64 px): encoding
+    the real 624 px at 24 fps takes seconds of CPU per clip, which a test does not need."""
+    settings = knobs(model)
+    settings.side, settings.fps, settings.step_side = side, fps, 32
+    return model
 
 
 # ---------------------------------------------------------------- the bot, running

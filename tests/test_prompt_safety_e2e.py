@@ -24,7 +24,7 @@ from bridge.simulator import MidjourneyModel, SimulatorBackend
 from storage.db import Database
 from storage.models import Job, QuotaEntry
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.helpers import PrivateChat, StartBot, reply_to
+from tests.helpers import PrivateChat, StartBot, reply_to, small_videos
 
 
 class Chat(PrivateChat):
@@ -57,7 +57,7 @@ def chat_with(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot
 ) -> Callable[..., Any]:
     async def start(**overrides: Any) -> Chat:
-        model = MidjourneyModel(step_delay=0.005, image_size=64)
+        model = small_videos(MidjourneyModel(step_delay=0.005, image_size=64))
         settings = make_settings(**overrides)
         await start_bot(settings, SimulatorBackend(model))
         return Chat(tg, model, settings)

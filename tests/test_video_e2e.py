@@ -19,22 +19,18 @@ from sqlmodel import select
 
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
-from bridge.simulator.video import knobs
 from storage.db import Database
 from storage.models import Job, JobKind, JobStatus, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.helpers import PrivateChat, Stack, keyboard, reply_to
+from tests.helpers import PrivateChat, Stack, keyboard, reply_to, small_videos
 
 SIDE, FPS = 64, 2  # a 5 s clip is 10 frames; an extended one (9 s) 18
 
 
 @pytest.fixture
 def model() -> MidjourneyModel:
-    found = MidjourneyModel(step_delay=0.01, image_size=128)
-    settings = knobs(found)
-    settings.side, settings.fps, settings.step_side = SIDE, FPS, 32
-    return found
+    return small_videos(MidjourneyModel(step_delay=0.01, image_size=128), SIDE, FPS)
 
 
 def labels(call: Call) -> list[list[str]]:
