@@ -20,9 +20,9 @@ from PIL import Image, ImageStat
 from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from bridge.simulator.video import knobs
-from tests.conftest import StartBot
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
+from tests.helpers import StartBot
 
 _PREVIEW = r"_grid_0\.webp$"
 
