@@ -22,13 +22,9 @@ from bridge.simulator import MidjourneyModel
 from bridge.simulator.video import knobs
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
-from tests.helpers import StartBot
+from tests.helpers import PrivateChat, StartBot, photo_bytes, small_videos
 
 _PREVIEW = r"_grid_0\.webp$"
-
-
-def upload(call: Call) -> bytes:
-    return next(iter(call.files.values()))
 
 
 def keys(message: dict[str, Any]) -> list[str]:
@@ -62,19 +58,18 @@ async def test_the_user_watches_the_grid_drawn_then_gets_it(
 ) -> None:
     model.step_delay, model.steps = 0.2, (15, 46, 78)
     await start_bot(discord_settings())
-    ann = tg.user(301, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a lighthouse at dusk")
+    chat = PrivateChat(tg, 301, language_code="en")
+    chat.say("/imagine a lighthouse at dusk")
 
     result = (await tg.wait_for_results(timeout=10))[0]
     status = tg.calls_of("sendPhoto")[0]
-    previews = tg.previews(chat["id"])
+    previews = tg.previews(chat.room["id"])
     # From about 35 %: Midjourney's 15 % carried no picture, its 46 % and 78 % did.
     assert [p for p in previews if "46%" in p.text]
     assert [p for p in previews if "78%" in p.text]
     assert all(p.params["message_id"] == status.result["message_id"] for p in previews)
     assert all(tg.calls.index(p) < tg.calls.index(result) for p in previews)
-    with Image.open(io.BytesIO(upload(previews[-1]))) as shown:
+    with Image.open(io.BytesIO(photo_bytes(previews[-1]))) as shown:
         assert shown.size == (128, 128)  # the model's preview of its 256 px grids
         low, high = zip(*shown.convert("RGB").getextrema(), strict=True)
         assert max(high) - min(low) > 40, "a picture, not the plain placeholder"
@@ -83,8 +78,8 @@ async def test_the_user_watches_the_grid_drawn_then_gets_it(
                for p in previews)  # fmt: skip
     # Never more calls than the caption edits alone would need: one per percentage at most.
     for percent in model.steps:
-        assert len(progress_edits(tg, chat["id"], percent)) <= 1
-    shows_result_once(tg, chat["id"], result)
+        assert len(progress_edits(tg, chat.room["id"], percent)) <= 1
+    shows_result_once(tg, chat.room["id"], result)
 
 
 async def test_a_progress_without_a_preview_moves_the_caption_and_keeps_the_picture(
@@ -95,19 +90,18 @@ async def test_a_progress_without_a_preview_moves_the_caption_and_keeps_the_pict
 ) -> None:
     model.step_delay, model.steps = 0.25, (15, 46, 60, 78)
     await start_bot(discord_settings())
-    ann = tg.user(302, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a lighthouse at noon")
+    chat = PrivateChat(tg, 302, language_code="en")
+    chat.say("/imagine a lighthouse at noon")
 
     first = (await tg.wait_for("editMessageMedia", lambda c: c.is_preview, timeout=10))[0]
     model.previews = False  # Midjourney's next edits carry no picture
     result = (await tg.wait_for_results(timeout=10))[0]
 
-    (last,) = progress_edits(tg, chat["id"], 78)
+    (last,) = progress_edits(tg, chat.room["id"], 78)
     assert last.method == "editMessageCaption", "no new picture: the caption alone moves"
     assert last.ok
     assert tg.calls.index(first) < tg.calls.index(last) < tg.calls.index(result)
-    shows_result_once(tg, chat["id"], result)
+    shows_result_once(tg, chat.room["id"], result)
 
 
 @pytest.mark.parametrize(
@@ -129,17 +123,16 @@ async def test_a_preview_that_cannot_be_shown_leaves_the_caption_edit_alone(
     model.step_delay, model.steps = 0.25, (15, 46, 78)
     discord_fake.fail_next("GET", _PREVIEW, times=1, **fault)  # the 46 % preview
     await start_bot(discord_settings())
-    ann = tg.user(303, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a lighthouse in fog")
+    chat = PrivateChat(tg, 303, language_code="en")
+    chat.say("/imagine a lighthouse in fog")
 
     result = (await tg.wait_for_results(timeout=10))[0]
-    (broken,) = progress_edits(tg, chat["id"], 46)
+    (broken,) = progress_edits(tg, chat.room["id"], 46)
     assert broken.method == "editMessageCaption"
     assert broken.ok
-    (shown,) = progress_edits(tg, chat["id"], 78)
+    (shown,) = progress_edits(tg, chat.room["id"], 78)
     assert shown.is_preview, "the next preview is shown as usual"
-    shows_result_once(tg, chat["id"], result)
+    shows_result_once(tg, chat.room["id"], result)
 
 
 async def test_a_preview_fetched_after_the_result_never_covers_it(
@@ -152,9 +145,8 @@ async def test_a_preview_fetched_after_the_result_never_covers_it(
     model.step_delay, model.steps = 0.1, (46,)
     fetched = discord_fake.slow_cdn(_PREVIEW, 0.6)  # the download ends well after the result
     await start_bot(discord_settings())
-    ann = tg.user(304, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a lighthouse in a storm")
+    chat = PrivateChat(tg, 304, language_code="en")
+    chat.say("/imagine a lighthouse in a storm")
 
     result = (await tg.wait_for_results(timeout=10))[0]
     asked = [
@@ -165,7 +157,7 @@ async def test_a_preview_fetched_after_the_result_never_covers_it(
     await asyncio.sleep(0.3)  # time for a wrong edit to be made
     late = [c for c in tg.calls_of(STATUS_EDITS) if tg.calls.index(c) > tg.calls.index(result)]
     assert late == [], "a progress edit landed after the result"
-    shows_result_once(tg, chat["id"], result)
+    shows_result_once(tg, chat.room["id"], result)
 
 
 async def test_a_video_shows_its_four_clips_as_one_picture(
@@ -174,43 +166,28 @@ async def test_a_video_shows_its_four_clips_as_one_picture(
     discord_settings: Callable[..., Settings],
     start_bot: StartBot,
 ) -> None:
-    video = knobs(model)
-    video.side, video.fps, video.step_side, video.steps = 64, 2, 32, (12, 35, 62)
+    knobs(small_videos(model)).steps = (12, 35, 62)  # step frames of 32 px from 35 %
     model.step_delay = 0.2
     await start_bot(discord_settings())
-    ann = tg.user(305, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a paper boat")
+    chat = PrivateChat(tg, 305, language_code="en")
+    chat.say("/imagine a paper boat")
     grid = (await tg.wait_for_results(timeout=10))[-1]
-    tap(tg, chat, ann, grid, "U1")
+    chat.press(grid, "U1")
     single = (await tg.wait_for_results(count=2, timeout=10))[-1]
-    before = len(tg.previews(chat["id"]))
-    tap(tg, chat, ann, single, "🎞 Animate (Low motion)")
+    before = len(tg.previews(chat.room["id"]))
+    chat.press(single, "🎞 Animate (Low motion)")
 
     clip = (await tg.wait_for_results(count=3, timeout=15))[-1]
-    previews = tg.previews(chat["id"])[before:]
+    previews = tg.previews(chat.room["id"])[before:]
     assert previews, "no preview of the video was shown"
     assert all(p.params["message_id"] == clip.params["message_id"] for p in previews)
-    with Image.open(io.BytesIO(upload(previews[-1]))) as shown:
+    with Image.open(io.BytesIO(photo_bytes(previews[-1]))) as shown:
         assert shown.size == (64, 64)  # 2x2 of the four 32 px step frames
         picture = shown.convert("RGB")
     cells = [picture.crop((x, y, x + 32, y + 32)) for y in (0, 32) for x in (0, 32)]
     means = {tuple(round(v) for v in ImageStat.Stat(cell).mean) for cell in cells}
     assert len(means) == 4, "each clip in its own cell"
-    assert len(tg.results(chat["id"])) == 3
-
-
-def tap(
-    tg: FakeTelegram, chat: dict[str, Any], user: dict[str, Any], call: Call, label: str
-) -> None:
-    message = tg.message(chat["id"], call.result["message_id"])
-    assert message is not None
-    markup = call.params["reply_markup"]
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    (data,) = [
-        k["callback_data"] for row in markup["inline_keyboard"] for k in row if k["text"] == label
-    ]
-    tg.press_button(chat, user, message, data)
+    assert len(tg.results(chat.room["id"])) == 3
 
 
 async def test_a_kill_inside_a_preview_still_delivers_the_result_once(
@@ -222,9 +199,8 @@ async def test_a_kill_inside_a_preview_still_delivers_the_result_once(
     model.step_delay, model.steps = 0.3, (15, 46, 60, 78)
     settings = discord_settings()
     first = await bot_process(settings)
-    ann = tg.user(306, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a lighthouse at night")
+    chat = PrivateChat(tg, 306, language_code="en")
+    chat.say("/imagine a lighthouse at night")
 
     async def kill_inside_a_preview(call: Call) -> None:
         # Telegram takes the preview (the fake carries it out); the bot never hears back.
@@ -243,7 +219,7 @@ async def test_a_kill_inside_a_preview_still_delivers_the_result_once(
     await asyncio.sleep(0.5)  # time for a second result, or a stray preview, to show up
     late = [c for c in tg.calls_of(STATUS_EDITS) if tg.calls.index(c) > tg.calls.index(result)]
     assert late == []
-    shows_result_once(tg, chat["id"], result)
+    shows_result_once(tg, chat.room["id"], result)
 
 
 async def test_a_job_that_fails_after_a_preview_shows_the_placeholder_again(
@@ -254,21 +230,16 @@ async def test_a_job_that_fails_after_a_preview_shows_the_placeholder_again(
 ) -> None:
     model.step_delay, model.steps = 0.3, (46, 60, 78)
     await start_bot(discord_settings())
-    ann = tg.user(307, language_code="en")
-    chat = tg.private_chat(ann)
-    tg.send_text(chat, ann, "/imagine a lighthouse to cancel")
+    chat = PrivateChat(tg, 307, language_code="en")
+    chat.say("/imagine a lighthouse to cancel")
     shown = (await tg.wait_for("editMessageMedia", lambda c: c.is_preview, timeout=10))[0]
 
-    message = tg.message(chat["id"], shown.params["message_id"])
-    assert message is not None
-    markup = shown.params["reply_markup"]
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    tg.press_button(chat, ann, message, markup["inline_keyboard"][0][0]["callback_data"])
+    chat.press(shown, "✖️ Cancel")
 
     (told,) = await tg.wait_for(STATUS_EDITS, lambda c: "Cancelled" in c.text, timeout=10)
     assert told.method == "editMessageMedia"  # the failure's words with the placeholder
     placeholder = tg.calls_of("sendPhoto")[0].result["photo"][-1]["file_id"]
-    now = tg.message(chat["id"], shown.params["message_id"])
+    now = tg.message(chat.room["id"], shown.params["message_id"])
     assert now is not None
     assert now["photo"][-1]["file_id"] == placeholder, "the half-drawn preview is gone"
-    assert tg.results(chat["id"]) == []
+    assert tg.results(chat.room["id"]) == []
