@@ -190,9 +190,9 @@ async def one_prompt_from_two_chats(
     imagine(tg, chats[1], prompt)
 
 
-async def discord_fake_wait(fake: FakeDiscord, count: int) -> None:
+async def discord_fake_wait(fake: FakeDiscord, count: int, seconds: float = 5) -> None:
     """Wait until the fake has received `count` interactions."""
-    for _ in range(500):
+    for _ in range(int(seconds * 100)):
         if len(fake.interactions) >= count:
             return
         await asyncio.sleep(0.01)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import video
 
 
+@pytest.mark.slow  # a benchmark
 def test_the_video_benchmark_runs_and_reports_every_figure(capsys) -> None:
     figures = video.main(["--quick"])
 

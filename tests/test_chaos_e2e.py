@@ -8,6 +8,8 @@ import pytest
 
 from tests.chaos import run_chaos
 
+pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
+
 
 @pytest.mark.timeout(120)
 async def test_a_short_chaos_run_loses_nothing_and_repeats_nothing() -> None:

@@ -102,6 +102,7 @@ async def test_a_gateway_drop_in_the_middle_of_a_job(
     assert discord_fake.resumes, "the client should have resumed its session"
 
 
+@pytest.mark.slow  # a process of its own
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
     [

@@ -14,6 +14,8 @@ from bot.settings import Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import Call, FakeTelegram
 
+pytestmark = pytest.mark.slow  # processes or a browser: out of the inner loop
+
 
 def shown_results(tg: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
     """The chat's bot messages that show a picture with buttons, as the user sees them now."""

@@ -42,6 +42,7 @@ def test_the_quick_start_is_two_commands_and_make_run_checks_env_before_installi
     assert steps[-1] == "$(PY) -m bot"
 
 
+@pytest.mark.slow  # a process of its own
 async def test_the_shipped_example_plus_a_token_reaches_start_and_a_grid(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -99,7 +99,7 @@ async def test_the_ledger_settles_each_job_once_across_a_restart(
     ann, bob = tg.user(150), tg.user(151)
     tg.send_text(tg.private_chat(ann), ann, "/imagine a forbidden fruit")
     tg.send_text(tg.private_chat(bob), bob, "/imagine an apple tree")
-    await discord_fake_wait(discord_fake, 2)
+    await discord_fake_wait(discord_fake, 2, seconds=15)  # the process starts first
     await tg.wait_for("getUpdates", lambda c: int(c.params.get("offset") or 0) > 2)
     first.kill()
     await first.wait()

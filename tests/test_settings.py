@@ -67,6 +67,7 @@ def test_malformed_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
         load_settings(_env_file=None)
 
 
+@pytest.mark.slow  # a process of its own
 def test_start_without_a_token_exits_with_one_line_naming_it(tmp_path: Path) -> None:
     env = {
         k: v

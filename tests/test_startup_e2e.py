@@ -53,6 +53,7 @@ async def test_a_start_with_telegram_down_retries_then_runs_when_it_comes_up(
     assert all(r.exc_info is None for r in caplog.records), "no traceback in the log"
 
 
+@pytest.mark.slow  # a process of its own
 @pytest.mark.parametrize("down", ["telegram", "database"])
 async def test_a_start_that_gives_up_says_so_in_one_line(
     down: str, make_settings: Callable[..., Settings], tmp_path: Path

@@ -295,6 +295,7 @@ async def test_under_remix_animate_asks_for_the_motion_prompt_and_fills_midjourn
     assert decoded(longer)["frames"] == (5 + 4) * FPS
 
 
+@pytest.mark.slow  # a process of its own
 async def test_a_video_running_when_the_bot_dies_is_delivered_once_after_the_restart(
     tg: FakeTelegram,
     discord_fake: FakeDiscord,
