@@ -190,6 +190,7 @@ async def test_a_video_shows_its_four_clips_as_one_picture(
     assert len(tg.results(chat.room["id"])) == 3
 
 
+@pytest.mark.slow  # a process of its own
 async def test_a_kill_inside_a_preview_still_delivers_the_result_once(
     tg: FakeTelegram,
     model: MidjourneyModel,
