@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from bridge.messages import Button, Image, MessageRef
+from bridge.messages import Button, Completed, Image, MessageRef, ResultKind
 
 # A raw Discord message (or delete notice) exactly as the gateway decoded it.
 RawMessage = Mapping[str, Any]
@@ -28,7 +28,6 @@ _GRID_PREVIEW_SUFFIX: Final = "_grid_0.webp"
 
 _IMAGE_EXTENSIONS: Final = (".png", ".webp", ".jpg", ".jpeg", ".gif")
 _VIDEO_EXTENSIONS: Final = (".mp4", ".webm", ".mov")
-
 
 
 def message_ref(data: RawMessage) -> MessageRef:
@@ -156,3 +155,16 @@ def buttons_hash(found: tuple[Button, ...]) -> str | None:
         if match is not None:
             return match.group(0)
     return None
+
+
+def text_result(data: RawMessage, kind: ResultKind, texts: tuple[str, ...]) -> Completed:
+    """A result that is words, not a picture: shorten, info and notices."""
+    return Completed(
+        ref=message_ref(data),
+        prompt="",
+        kind=kind,
+        image=None,
+        job_hash=None,
+        buttons=buttons(data.get("components") or ()),
+        texts=texts,
+    )

@@ -29,12 +29,6 @@ here first):
   The doc's last resort, "the text after the last `_`", is left out: it turns `grid_0.webp`
   into the junk hash `0`. When the attachment gives no hash, the UUID in the buttons'
   custom_ids is used (#job-hash-and-correlation).
-- `Job queued` is recognised by its title alone, whatever its colour. Any other yellow
-  (0xFFFF00) embed is a warning that does not end the job: it is never read as a result, and
-  the message gives None unless its content carries job news of its own.
-- Error titles are matched case-insensitively and without trailing `!`/`.`, so `Queue full!`
-  counts as `Queue full`. `Sorry! Could not complete the job!` is accepted both as an embed
-  title and as message content (the doc does not say which it is).
 - A message that starts with `Failed` or `Sorry! Could not complete the job!` has no embed
   title or description; its first line becomes `Failed.title` and the rest `Failed.reason`.
 - Completed is reported for MESSAGE_UPDATE too (describe and shorten finish by UPDATE). A
@@ -53,9 +47,6 @@ here first):
 - A nonce is reported wherever Midjourney puts it (`MessageRef.nonce`). Since 2025 final
   messages may carry it too (tests/data/samples/56), so it says which interaction a message
   answers, never that the message is the first reply: the status text decides that.
-- /info (#describe-shorten-and-account-replies) is an embed whose title starts with `Your
-  info`; its `**Key**: value` lines become `Completed(kind=INFO)` texts "Key: value", in
-  Midjourney's order, markdown dropped. Lines of another shape are left out.
 - Content starting with `Done!` (the /fast, /relax, /turbo replies) or `Remix mode turned on/off`
   (/prefer remix) is `Completed(kind=NOTICE)` with the content as its one text: for a job that
   ran those commands it is the result. Nothing else Midjourney writes starts that way.
@@ -65,10 +56,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Final
 
 from bridge.buttons import video_grid
-from bridge.constants import COLOUR_ERROR, COLOUR_WARNING, MIDJOURNEY_BOT_IDS
+from bridge.constants import MIDJOURNEY_BOT_IDS
+from bridge.embeds import parse_embed
 from bridge.inpaint import parse_iframe
 from bridge.message_parts import (
     EMPTY,
@@ -83,7 +75,7 @@ from bridge.message_parts import (
     is_video,
     job_hash,
     message_ref,
-    normalise_title,
+    text_result,
 )
 from bridge.messages import (
     Completed,
@@ -121,38 +113,7 @@ _PLACEHOLDER: Final = re.compile(r"\b(?:Displaying|Animating)\.\.\.")
 _WAITING: Final = "(Waiting to start)"
 _STOPPED: Final = "(Stopped)"
 _FAILED_CONTENT_PREFIXES: Final = ("Failed", "Sorry! Could not complete the job!")
-
-# --- Embed patterns (docs/midjourney-on-the-wire.md#failures-and-warnings) -------------------
-
-# A keycap digit: the digit, an optional variation selector 16, the combining keycap.
-_KEYCAP_PREFIX: Final = re.compile(r"^\s*[0-9#*]\ufe0f?\u20e3\s*")
-_KEYCAP_LINE: Final = re.compile(r"^\s*[0-9]\ufe0f?\u20e3\s*(.+?)\s*$", re.MULTILINE)
-_BLANK_LINE: Final = re.compile(r"\n[ \t]*\n")
-_VERIFY_HUMAN: Final = re.compile(r"verify\s+you(?:['\u2019]re|\s+are)\s+human", re.IGNORECASE)
-
-_JOB_QUEUED: Final = "job queued"
-_INFO_TITLE: Final = "your info"
-_INFO_LINE: Final = re.compile(r"^\s*\*\*(.+?)\*\*\s*:\s*(.*?)\s*$", re.MULTILINE)
 _NOTICE: Final = re.compile(r"^\s*(?:Done!|Remix mode turned (?:on|off)\b)")
-
-# Titles compared after normalise_title (case-folded, trailing "!"/"." dropped).
-_ERROR_TITLES: Final[Mapping[str, ErrorKind]] = {
-    "banned prompt detected": ErrorKind.BANNED_PROMPT,
-    "banned prompt": ErrorKind.BANNED_PROMPT,
-    "request cancelled due to output filters": ErrorKind.OUTPUT_FILTERED,
-    "queue full": ErrorKind.QUEUE_FULL,
-    "credits exhausted": ErrorKind.CREDITS_EXHAUSTED,
-    "subscription required": ErrorKind.SUBSCRIPTION,
-    "plan cancelled": ErrorKind.SUBSCRIPTION,
-    "subscription paused": ErrorKind.SUBSCRIPTION,
-    "blocked": ErrorKind.BLOCKED,
-    "pending mod message": ErrorKind.PENDING_MODERATION,
-    "action needed to continue": ErrorKind.ACTION_NEEDED,
-    "tos not accepted": ErrorKind.ACTION_NEEDED,
-    "duplicate images detected": ErrorKind.DUPLICATE_IMAGES,
-    "sorry! could not complete the job": ErrorKind.JOB_FAILED,
-}
-
 
 
 # ============================================================================================
@@ -181,24 +142,9 @@ def parse_message(data: RawMessage) -> MjEvent | None:
     content: str = data.get("content") or ""
     embeds = data.get("embeds")
     if embeds:
-        embed = embeds[0]
-        title = (embed.get("title") or "").strip()
-        normalised = normalise_title(title)
-        if normalised == _JOB_QUEUED:
-            return _parse_job_queued(data, content)
-        error = _error_kind(embed, normalised)
-        if error is not None:
-            return _parse_error_embed(data, embed, title, error, content)
-        # Any other yellow embed is a warning that does not stop the job: it is never a result.
-        if embed.get("color") != COLOUR_WARNING:
-            if normalised.startswith(_INFO_TITLE):
-                return _parse_info(data, embed)
-            image = embed.get("image")
-            if image and image.get("url"):
-                return _parse_describe(data, embed, image)
-            shortened = _KEYCAP_LINE.findall(embed.get("description") or "")
-            if shortened:
-                return _parse_shorten(data, tuple(shortened))
+        event = parse_embed(data, embeds[0], content)
+        if event is not None:
+            return event
     # Warnings, link previews, /info and the like say nothing themselves; the content still may.
     return _parse_content(data, content)
 
@@ -248,7 +194,7 @@ def _parse_content(data: RawMessage, content: str) -> MjEvent | None:
     if content.startswith(_FAILED_CONTENT_PREFIXES):
         return _parse_failed_content(data, content)
     if _NOTICE.match(content) is not None:
-        return _text_result(data, ResultKind.NOTICE, (content.strip(),))
+        return text_result(data, ResultKind.NOTICE, (content.strip(),))
     match = PROMPT.search(content)
     if match is None:
         return None  # plain chatter: "Displaying..." alone, and the like
@@ -331,97 +277,3 @@ def _parse_failed_content(data: RawMessage, content: str) -> Failed:
         prompt=content_prompt(content),
         buttons=buttons(data.get("components") or ()),
     )
-
-
-# ============================================================================================
-# Messages told apart by their first embed (docs/midjourney-on-the-wire.md#failures-and-warnings)
-# ============================================================================================
-
-
-def _parse_job_queued(data: RawMessage, content: str) -> Started:
-    """`Job queued`: over the concurrency limit; Midjourney will start the job later."""
-    return Started(ref=message_ref(data), prompt=content_prompt(content) or "", queued=True)
-
-
-def _parse_error_embed(
-    data: RawMessage, embed: Mapping[str, Any], title: str, kind: ErrorKind, content: str
-) -> Failed:
-    """A red or known-title embed: the job failed, or the account needs a person's attention."""
-    return Failed(
-        ref=message_ref(data),
-        kind=kind,
-        title=title,
-        reason=(embed.get("description") or "").strip(),
-        prompt=content_prompt(content),
-        # Acknowledge / appeal / Accept ToS buttons live here (#failures-and-warnings).
-        buttons=buttons(data.get("components") or ()),
-    )
-
-
-def _parse_describe(
-    data: RawMessage, embed: Mapping[str, Any], image: Mapping[str, Any]
-) -> Started | Completed:
-    """/describe: the embed shows the image at once and gets its four prompts by UPDATE."""
-    description = (embed.get("description") or "").strip()
-    ref = message_ref(data)
-    if not description:
-        return Started(ref=ref, prompt="")
-    texts = tuple(
-        _KEYCAP_PREFIX.sub("", paragraph).strip()
-        for paragraph in _BLANK_LINE.split(description)
-        if paragraph.strip()
-    )
-    return Completed(
-        ref=ref,
-        prompt="",
-        kind=ResultKind.DESCRIBE,
-        image=image_of(image),
-        # The described picture is the user's own upload, not a Midjourney job.
-        job_hash=None,
-        buttons=buttons(data.get("components") or ()),
-        texts=texts,
-    )
-
-
-def _parse_shorten(data: RawMessage, texts: tuple[str, ...]) -> Completed:
-    """/shorten: the suggested prompts are the embed lines that start with a keycap digit."""
-    return _text_result(data, ResultKind.SHORTEN, texts)
-
-
-def _parse_info(data: RawMessage, embed: Mapping[str, Any]) -> Completed:
-    """/info: "Your info - <user>" with `**Key**: value` lines."""
-    lines = _INFO_LINE.findall(embed.get("description") or "")
-    return _text_result(data, ResultKind.INFO, tuple(f"{key}: {value}" for key, value in lines))
-
-
-def _text_result(data: RawMessage, kind: ResultKind, texts: tuple[str, ...]) -> Completed:
-    """A result that is words, not a picture: shorten, info and notices."""
-    return Completed(
-        ref=message_ref(data),
-        prompt="",
-        kind=kind,
-        image=None,
-        job_hash=None,
-        buttons=buttons(data.get("components") or ()),
-        texts=texts,
-    )
-
-
-def _error_kind(embed: Mapping[str, Any], title: str) -> ErrorKind | None:
-    """The failure an embed reports, or None when it reports none.
-
-    `title` must already be normalised. A human check is told apart from a plain "Action needed
-    to continue" by its description, so that test comes first.
-    """
-    if "continue" in title and _VERIFY_HUMAN.search(embed.get("description") or ""):
-        return ErrorKind.VERIFY_HUMAN
-    kind = _ERROR_TITLES.get(title)
-    if kind is not None:
-        return kind
-    if "invalid link" in title:
-        return ErrorKind.INVALID_LINK
-    if "invalid" in title:
-        return ErrorKind.INVALID_PARAMETER
-    if embed.get("color") == COLOUR_ERROR:
-        return ErrorKind.UNKNOWN
-    return None
