@@ -260,7 +260,7 @@ async def bench_latency(sizes: Sizes, grid_png: bytes, tally: Tally) -> list[Fig
     return [
         _latency_figure(
             "bridge_latency_p50_ms",
-            "bridge latency p50 (final message → sendPhoto received)",
+            "bridge latency p50 (final message → result received by Telegram)",
             bridge,
             50,
             target=50,

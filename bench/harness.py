@@ -29,7 +29,7 @@ from bench.common import ROOT, rss_mb
 from bridge.parser import content_prompt
 from bridge.simulator import Channel, MidjourneyModel
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import Call, FakeTelegram, JSONDict
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram, JSONDict
 
 TELEGRAM_TOKEN = "123456:BENCH-telegram-token"
 DISCORD_USER_TOKEN = "bench-user-token"
@@ -47,14 +47,16 @@ PLUMBING = frozenset({"getupdates", "getme", "setmycommands", "deletewebhook"})
 
 
 def is_progress_edit(call: Call) -> bool:
-    return call.method.lower() == "editmessagetext" and "%" in str(call.params.get("text", ""))
+    """An edit of the job's one message while Midjourney draws: its caption's percentage, or a
+    progress preview put into the photo (editMessageMedia without a result's keys)."""
+    if call.method not in STATUS_EDITS or call.carries_result:
+        return False
+    return call.method == "editMessageMedia" or "%" in call.text
 
 
 def is_status_edit(call: Call) -> bool:
     """The status message edited to show the job's place in the queue."""
-    return call.method.lower() == "editmessagetext" and "Queued" in str(
-        call.params.get("text", "")
-    )
+    return call.method in STATUS_EDITS and "Queued" in call.text
 
 
 @dataclass(eq=False)
