@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 from typing import Final
 
-from PIL import Image, UnidentifiedImageError
-
 MAX_MASK_BYTES: Final = 6 * 1024 * 1024  # a 4096² mask of big strokes is well under 1 MiB
 
 
@@ -19,12 +17,18 @@ class BadMask(Exception):
 
 def picture_size(data: bytes) -> tuple[int, int]:
     """The width and height of an image, read from its header only."""
+    # Pillow on first use, as in bot/images.py: importing the bot (bot/app.py imports the
+    # Mini App's modules) no longer loads it, about 2 MiB for a process that never needs it.
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         return image.size
 
 
 def clean_mask(data: bytes, size: tuple[int, int]) -> bytes:
     """A PNG of `size`: white (255) where anything was painted, black elsewhere."""
+    from PIL import Image, UnidentifiedImageError
+
     if len(data) > MAX_MASK_BYTES:
         raise BadMask("too large")
     try:
