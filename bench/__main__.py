@@ -1,8 +1,10 @@
-"""`python -m bench [--quick] [--only NAME ...]`: run the benchmarks, print the table, write
-bench/results.json.
+"""`python -m bench [--quick] [--only NAME ...] [--previews off]`: run the benchmarks, print the
+table, write bench/results.json.
 
-Figures and targets are those of issue 7. `--quick` runs tiny sizes in seconds so `make test`
-(tests/test_bench_smoke.py) keeps the harness from rotting; its numbers mean nothing.
+Figures and targets are those of issue 7. `--quick` runs tiny sizes in seconds, with the bot in
+this process (bench/inprocess.py), so `make test` (tests/test_bench_smoke.py) keeps the harness
+from rotting; its numbers mean nothing. `--previews off`: Midjourney's progress messages carry
+no preview pictures (the simulator's `previews` knob), to see what previews cost.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Figure, loopback_only, noise_png, quiet_logging
+from bench.common import ROOT, Figure, bench_process, noise_png
 from bench.e2e import (
     Sizes,
     Tally,
@@ -35,29 +37,41 @@ from bench.e2e import (
 RESULTS = Path(__file__).resolve().parent / "results.json"
 GRID_BYTES = 2 * 1024 * 1024
 
-# Every figure the run must produce, in table order (the smoke test checks them all).
-FIGURE_KEYS = (
-    "bridge_latency_p50_ms",
-    "bridge_latency_p99_ms",
-    "bridge_latency_lockstep_p50_ms",
-    "bridge_latency_lockstep_p99_ms",
-    "bridge_latency_saturated_p50_ms",
-    "bridge_throughput_jobs_per_s",
-    "slot_utilization_pct",
-    "slot_gap_p99_ms",
-    "slot_utilization_stress_pct",
-    "slot_gap_stress_p99_ms",
-    "telegram_calls_per_job",
-    "telegram_429s",
-    "gateway_events_per_s",
-    "parser_events_per_s",
-    "rss_1000_queued_mb",
-    "rss_growth_pct",
-    "db_transitions_per_s",
-)
+# Every figure the run must produce, by benchmark in run order (the smoke test checks them all).
+BENCH_FIGURES: dict[str, tuple[str, ...]] = {
+    "latency": (
+        "bridge_latency_p50_ms",
+        "bridge_latency_p99_ms",
+        "bridge_latency_lockstep_p50_ms",
+        "bridge_latency_lockstep_p99_ms",
+        "bridge_latency_saturated_p50_ms",
+        "bridge_throughput_jobs_per_s",
+        "telegram_calls_per_job",
+    ),
+    "utilization": (
+        "slot_utilization_pct",
+        "slot_gap_p99_ms",
+        "slot_utilization_stress_pct",
+        "slot_gap_stress_p99_ms",
+    ),
+    "flood": ("telegram_429s",),
+    "gateway": ("gateway_events_per_s", "parser_events_per_s"),
+    "memory": ("rss_1000_queued_mb", "rss_growth_pct"),
+    "database": ("db_transitions_per_s",),
+}
+FIGURE_KEYS = tuple(key for keys in BENCH_FIGURES.values() for key in keys)
 
 
-def _micro(name: str, args: dict[str, Any]) -> dict[str, Any]:
+async def _micro(name: str, args: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """One bench.micro benchmark: in a fresh child process, or in this one for `--quick`."""
+    if quick:
+        from bench import micro
+
+        return await micro.in_this_process(name, args)
+    return _micro_process(name, args)
+
+
+def _micro_process(name: str, args: dict[str, Any]) -> dict[str, Any]:
     """Run one bench.micro benchmark in a fresh child process; return its JSON line."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.micro", name, json.dumps(args)],
@@ -73,9 +87,9 @@ def _micro(name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def bench_gateway(quick: bool) -> list[Figure]:
-    jobs = 50 if quick else 1000
-    gateway = _micro("gateway", {"jobs": jobs, "window": 30})
-    parser = _micro("parser", {"jobs": 50})
+    jobs = 10 if quick else 1000
+    gateway = await _micro("gateway", {"jobs": jobs, "window": 30}, quick)
+    parser = await _micro("parser", {"jobs": 50, **({"min_s": 0.02} if quick else {})}, quick)
     return [
         Figure(
             "gateway_events_per_s",
@@ -98,7 +112,7 @@ async def bench_gateway(quick: bool) -> list[Figure]:
 
 
 async def bench_database(quick: bool) -> list[Figure]:
-    result = _micro("database", {"jobs": 20 if quick else 500})
+    result = await _micro("database", {"jobs": 10 if quick else 500}, quick)
     return [
         Figure(
             "db_transitions_per_s",
@@ -118,9 +132,9 @@ class Bench:
     run: Callable[[], Awaitable[list[Figure]]]
 
 
-def _benches(quick: bool, tally: Tally) -> list[Bench]:
-    sizes = Sizes.quick() if quick else Sizes()
-    grid = noise_png(GRID_BYTES)
+def _benches(quick: bool, tally: Tally, previews: bool = True) -> list[Bench]:
+    sizes = replace(Sizes.quick() if quick else Sizes(), previews=previews)
+    grid = noise_png(GRID_BYTES // 32 if quick else GRID_BYTES)
     return [
         Bench("latency", lambda: bench_latency(sizes, grid, tally)),
         Bench("utilization", lambda: bench_utilization(sizes, tally)),
@@ -173,11 +187,13 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def _run(quick: bool, only: set[str]) -> tuple[list[Figure], dict[str, str]]:
+async def _run(
+    quick: bool, only: set[str], previews: bool = True
+) -> tuple[list[Figure], dict[str, str]]:
     figures: list[Figure] = []
     errors: dict[str, str] = {}
     tally = Tally()
-    for bench in _benches(quick, tally):
+    for bench in _benches(quick, tally, previews):
         if only and bench.name not in only:
             continue
         started = time.monotonic()
@@ -210,20 +226,30 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="*",
         default=[],
-        help="run only these: latency utilization flood gateway memory database",
+        choices=list(BENCH_FIGURES),
+        metavar="NAME",
+        help=f"run only these: {' '.join(BENCH_FIGURES)}",
+    )
+    parser.add_argument(
+        "--previews",
+        choices=("on", "off"),
+        default="on",
+        help="off: the simulator's progress messages carry no preview pictures",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
-    loopback_only()
-    quiet_logging()
 
     executable = Path(sys.executable)
     if executable.is_relative_to(Path.cwd()):
         executable = executable.relative_to(Path.cwd())
-    command = shlex.join([str(executable), "-m", "bench", *sys.argv[1:]])
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join([str(executable), "-m", "bench", *given])
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    figures, errors = asyncio.run(_run(args.quick, set(args.only)))
+    with bench_process():
+        figures, errors = asyncio.run(
+            _run(args.quick, set(args.only), previews=args.previews == "on")
+        )
     elapsed = time.monotonic() - started
 
     print(table(figures))
@@ -233,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "cwd": str(ROOT),
         "quick": args.quick,
+        "previews": args.previews,
         "started_at": started_at.isoformat(timespec="seconds"),
         "wall_time_s": round(elapsed, 1),
         "machine": machine(),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
 import os
 import random
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -122,12 +124,35 @@ def loopback_only() -> None:
     socket.getaddrinfo = guarded
 
 
+_NOISY = ("aiohttp.access", "discord", "httpx", "telegram")
+
+
 def quiet_logging() -> None:
     """WARNING and above only: per-request INFO lines would cost time and flood the output."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger().setLevel(logging.WARNING)
-    for noisy in ("aiohttp.access", "discord", "httpx", "telegram"):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def bench_process() -> Iterator[None]:
+    """`loopback_only` and `quiet_logging` for the length of a run, undone afterwards: the smoke
+    tests (tests/test_bench_smoke.py) run it inside a pytest worker, whose later tests must find
+    name look-ups and log levels as they were (tests/test_user_gateway.py reads DEBUG lines)."""
+    getaddrinfo = socket.getaddrinfo
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    levels = {name: logging.getLogger(name).level for name in ("", *_NOISY)}
+    loopback_only()
+    quiet_logging()
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = getaddrinfo
+        root.handlers[:] = handlers
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def pin_to_one_core() -> int | None:

@@ -1,7 +1,7 @@
 """Benchmarks that drive the real bot end to end: a child process against the fakes.
 
-Each run starts a fresh stage (fakes, temporary database, bot process) so runs cannot leak into
-one another.
+Each run starts a fresh stage (fakes, temporary database, bot process; in `--quick` runs the bot
+in this process) so runs cannot leak into one another.
 """
 
 from __future__ import annotations
@@ -52,20 +52,33 @@ class Sizes:
     # Each job's step lasts latency_step_s times a factor drawn from 1 ± this (seeded):
     # Midjourney's jobs vary in length, so their results do not all land at once.
     latency_spread: float = 0.5
+    # How long the bot must have made no Telegram call before a run's transcript is read.
+    quiet_s: float = 0.5
+    # TELEGRAM_CHAT_RATE of the utilization runs; None: Telegram's own pacing.
+    util_chat_rate: float | None = None
+    # The simulator's progress previews (bridge/simulator/previews.py); `--previews off`.
+    previews: bool = True
+    # A smoke run (bench/harness.py StageOptions.smoke): its figures mean nothing.
+    smoke: bool = False
 
     @classmethod
     def quick(cls) -> Sizes:
+        # Each run still has more jobs than slots, so something queues and refills.
         return cls(
-            latency_jobs=6,
-            latency_concurrency=3,
-            util_jobs=8,
+            latency_jobs=3,
+            latency_concurrency=2,
+            util_jobs=4,
+            util_concurrency=2,
             util_job_s=0.1,
             flood_jobs_per_chat=1,
-            memory_queued=20,
-            memory_warmup=10,
-            memory_measured=20,
-            memory_batch=10,
-            latency_step_s=0.2,
+            memory_queued=4,
+            memory_warmup=2,
+            memory_measured=4,
+            memory_batch=2,
+            latency_step_s=0.1,
+            quiet_s=0.2,
+            util_chat_rate=10.0,
+            smoke=True,
         )
 
 
@@ -181,9 +194,13 @@ async def _latency_run(
         step_delay=step,
         fixed_image=grid_png,
         next_delays=[step * rng.uniform(1 - spread, 1 + spread) for _ in range(jobs)],
+        previews=sizes.previews,
     )
     options = StageOptions(
-        model=model, concurrency=sizes.latency_concurrency, telegram_pacing=False
+        model=model,
+        concurrency=sizes.latency_concurrency,
+        telegram_pacing=False,
+        smoke=sizes.smoke,
     )
     async with Stage(options) as stage:
         # One job per chat: Telegram's per-chat pacing (about 1 message/s) would otherwise
@@ -196,7 +213,8 @@ async def _latency_run(
             stage.imagine(chat, user, prompt)
         settled = await _settle(stage, jobs, timeout=120)
         elapsed = time.monotonic() - started
-        await _quiet(stage, 0.5, timeout=10)  # stragglers (late progress edits) count too
+        # Stragglers (late progress edits) count too.
+        await _quiet(stage, sizes.quiet_s, timeout=10)
         photos = stage.photos_by_prompt()
         # A lost job has no photo: it is counted in the tally, not in the percentiles.
         latencies = [photos[p].at - stage.discord.finals[p] for p in prompts if p in photos]
@@ -204,6 +222,7 @@ async def _latency_run(
         job_calls = _job_calls(stage)
         progress_edits = sum(1 for call in stage.tg.calls if is_progress_edit(call))
         warnings = stage.bot.warnings() if stage.bot else []
+        previews = stage.discord.previews
     details = {
         **summary_ms(latencies),
         "jobs": jobs,
@@ -212,7 +231,9 @@ async def _latency_run(
         "mj_concurrency": sizes.latency_concurrency,
         "private_chats": jobs,
         "grid_png_bytes": len(grid_png),
-        "model": f"step_delay={step:g} s ± {spread:.0%} per job, progress 15/46/78 %",
+        "model": f"step_delay={step:g} s ± {spread:.0%} per job, progress 15/46/78 %"
+        + ("" if sizes.previews else ", simulator previews off"),
+        "simulator_previews": previews,
         "progress_edit_interval_s": options.progress_interval,
         "telegram_chat_rate": UNPACED_RATE,
         "wall_time_s": round(elapsed, 2),
@@ -368,8 +389,16 @@ async def backlog_run(
         fixed_image=flat_png(),
         gate=asyncio.Event(),
         next_delays=[job_s * rng.uniform(1 - spread, 1 + spread) for _ in range(jobs)],
+        previews=sizes.previews,
     )
-    options = StageOptions(model=model, concurrency=slots, trace_path=trace_path)
+    rate = sizes.util_chat_rate
+    options = StageOptions(
+        model=model,
+        concurrency=slots,
+        trace_path=trace_path,
+        smoke=sizes.smoke,
+        extra_settings={} if rate is None else {"telegram_chat_rate": rate},
+    )
     async with Stage(options) as stage:
         # One job per chat, so per-chat pacing does not stretch the queueing phase.
         chats = _private_chats(stage, jobs, 20_000)
@@ -383,7 +412,7 @@ async def backlog_run(
             timeout=120,
             what="the backlog to be queued",
         )
-        await _quiet(stage, 0.5, timeout=60)
+        await _quiet(stage, sizes.quiet_s, timeout=60)
         gate_opened = time.monotonic()
         assert model.gate is not None
         model.gate.set()
@@ -474,7 +503,9 @@ async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
     """
     per_chat = sizes.flood_jobs_per_chat
     scale = sizes.flood_time_scale
-    model = BenchModel(step_delay=sizes.flood_step_s / scale, fixed_image=flat_png())
+    model = BenchModel(
+        step_delay=sizes.flood_step_s / scale, fixed_image=flat_png(), previews=sizes.previews
+    )
     options = StageOptions(
         model=model,
         concurrency=3,
@@ -482,6 +513,7 @@ async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
         window_scale=1 / scale,
         progress_interval=3.0 / scale,
         extra_settings={"telegram_chat_rate": scale},
+        smoke=sizes.smoke,
     )
     async with Stage(options) as stage:
         tg = stage.tg
@@ -505,6 +537,7 @@ async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
         progress_edits = sum(1 for c in tg.calls if c.ok and is_progress_edit(c))
         calls = Counter(c.method for c in _job_calls(stage) if c.ok)
         flood_429s = tg.flood_429s
+        previews = stage.discord.previews
     return [
         Figure(
             "telegram_429s",
@@ -518,6 +551,7 @@ async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
                 "by_chat": dict(per_chat_429),
                 "by_method": dict(per_method_429),
                 "progress_edits_shown": progress_edits,
+                "simulator_previews": previews,
                 "successful_calls": dict(calls),
                 "midjourney_step_s_real_scale": sizes.flood_step_s,
                 "progress_edit_interval_s_real_scale": options.progress_interval * scale,
@@ -534,8 +568,10 @@ async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
 
 async def _memory_queued(sizes: Sizes) -> tuple[dict[str, float], dict[str, float]]:
     """RSS of the bot process with `memory_queued` jobs waiting (Midjourney held at a gate)."""
-    model = BenchModel(step_delay=0, fixed_image=flat_png(), gate=asyncio.Event())
-    options = StageOptions(model=model, concurrency=3, telegram_pacing=False)
+    model = BenchModel(
+        step_delay=0, fixed_image=flat_png(), gate=asyncio.Event(), previews=sizes.previews
+    )
+    options = StageOptions(model=model, concurrency=3, telegram_pacing=False, smoke=sizes.smoke)
     async with Stage(options) as stage:
         assert stage.bot is not None
         idle = stage.bot.rss()
@@ -548,7 +584,7 @@ async def _memory_queued(sizes: Sizes) -> tuple[dict[str, float], dict[str, floa
             timeout=120,
             what="the queue to fill",
         )
-        await _quiet(stage, 0.5, timeout=60)
+        await _quiet(stage, sizes.quiet_s, timeout=60)
         return idle, stage.bot.rss()
 
 
@@ -556,8 +592,8 @@ async def _memory_growth(
     sizes: Sizes, tally: Tally
 ) -> tuple[dict[str, float], dict[str, float], float]:
     """RSS after a warm-up, then after `memory_measured` more completed jobs, in batches."""
-    model = BenchModel(step_delay=0, fixed_image=flat_png())
-    options = StageOptions(model=model, concurrency=10, telegram_pacing=False)
+    model = BenchModel(step_delay=0, fixed_image=flat_png(), previews=sizes.previews)
+    options = StageOptions(model=model, concurrency=10, telegram_pacing=False, smoke=sizes.smoke)
     async with Stage(options) as stage:
         assert stage.bot is not None
         chats = _private_chats(stage, 50, 50_000)
@@ -575,7 +611,7 @@ async def _memory_growth(
                 done += batch
                 settled = await _settle(stage, done, timeout=120)
             tally.record("memory", done, settled)
-            await _quiet(stage, 0.5, timeout=30)
+            await _quiet(stage, sizes.quiet_s, timeout=30)
 
         await complete(sizes.memory_warmup)
         warm = stage.bot.rss()

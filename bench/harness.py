@@ -1,4 +1,5 @@
-"""The stage: fake Telegram and fake Discord in this process, the real bot in a child process.
+"""The stage: fake Telegram and fake Discord in this process, the real bot in a child process
+(in `--quick` runs, a task of this process: bench/inprocess.py).
 
 Timestamps on both sides use `time.monotonic()`, the clock of the fake Telegram's `Call.at`
 (CLOCK_MONOTONIC on Linux is system-wide, so a child process reads the same clock).
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from aiohttp import web
 from PIL import Image
@@ -30,6 +31,9 @@ from bridge.parser import content_prompt
 from bridge.simulator import Channel, MidjourneyModel
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram, JSONDict
+
+if TYPE_CHECKING:
+    from bench.inprocess import InProcessBot
 
 TELEGRAM_TOKEN = "123456:BENCH-telegram-token"
 DISCORD_USER_TOKEN = "bench-user-token"
@@ -104,6 +108,7 @@ class TimedDiscord(FakeDiscord):
         super().__init__(**kwargs)
         self.arrivals: list[float] = []  # monotonic time each POST /interactions came in
         self.finals: dict[str, float] = {}  # prompt -> when its result went onto the gateway
+        self.previews = 0  # progress messages that carried a preview picture
 
     async def _post_interaction(self, request: web.Request) -> web.Response:
         self.arrivals.append(time.monotonic())
@@ -116,6 +121,8 @@ class TimedDiscord(FakeDiscord):
             prompt = content_prompt(str(data.get("content") or ""))
             if prompt is not None:
                 self.finals.setdefault(prompt, time.monotonic())
+        elif event == "MESSAGE_UPDATE" and data.get("attachments"):
+            self.previews += 1
         await super().dispatch(event, data, audience=audience)
 
 
@@ -195,6 +202,9 @@ class StageOptions:
     telegram_pacing: bool = True
     trace_path: str | None = None  # bench/trace.py timestamps, written when the bot stops
     profile_path: str | None = None  # cProfile stats of the bot process
+    # `--quick`, whose figures mean nothing: the bot is a task of this process
+    # (bench/inprocess.py) and does not wait for discord.py's guild cache at start.
+    smoke: bool = False
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -217,7 +227,7 @@ class Stage:
         )
         self.discord.behaviour = self.model
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-")
-        self.bot: BotProcess | None = None
+        self.bot: BotProcess | InProcessBot | None = None
 
     def settings(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -241,17 +251,27 @@ class Stage:
         }
         if not self.options.telegram_pacing:
             values["telegram_chat_rate"] = UNPACED_RATE
+        if self.options.smoke:
+            values["discord_guild_ready_s"] = 0.01  # as tests/conftest.py's bots
         values.update(self.options.extra_settings)
         return values
 
     async def __aenter__(self) -> Self:
         await self.tg.start()
         await self.discord.start()
-        self.bot = BotProcess(
-            self.settings(),
-            trace_path=self.options.trace_path,
-            profile_path=self.options.profile_path,
-        )
+        if self.options.smoke:
+            if self.options.trace_path or self.options.profile_path:
+                raise ValueError("tracing and profiling need the bot in its own process")
+            # Imported here: a full run's bench process never loads the bot.
+            from bench.inprocess import InProcessBot
+
+            self.bot = InProcessBot(self.settings())
+        else:
+            self.bot = BotProcess(
+                self.settings(),
+                trace_path=self.options.trace_path,
+                profile_path=self.options.profile_path,
+            )
         # Ready once it long-polls: run() starts the dispatcher (gateway READY) before polling.
         await self.until(lambda: any(c.method == "getUpdates" for c in self.tg.calls), 60)
         return self

@@ -92,11 +92,11 @@ def _sample(sizes: dict[str, int]) -> Path:
 # -- in a child process -------------------------------------------------------------------------
 
 
-def child_convert(path: str, runs: int) -> dict[str, Any]:
+def child_convert(path: str, runs: int, pin: bool = True) -> dict[str, Any]:
     """Time `runs` conversions on one core."""
     from bot.video import for_telegram
 
-    cpu = pin_to_one_core()
+    cpu = pin_to_one_core() if pin else None
     data = Path(path).read_bytes()
     times, cpu_times = [], []
     clip = None
@@ -168,8 +168,15 @@ def child_concurrent(path: str, kind: str, jobs: int, workers: int) -> dict[str,
     return asyncio.run(_concurrent(path, kind, jobs, workers))
 
 
-def _child(name: str, *args: Any) -> dict[str, Any]:
-    """Run one child_* function of this module in a fresh interpreter; return its JSON."""
+def _child(name: str, *args: Any, quick: bool = False) -> dict[str, Any]:
+    """Run one child_* function of this module in a fresh interpreter; return its JSON.
+
+    `--quick` calls it in this process, unpinned: its figures mean nothing, and a smoke run
+    (tests/test_bench_video.py) need not start an interpreter per figure."""
+    if quick:
+        if name == "convert":
+            return child_convert(*args, pin=False)
+        return dict(globals()[f"child_{name}"](*args))
     code = (
         "import json, sys; from bench import video; "
         f"print(json.dumps(video.child_{name}(*json.loads(sys.argv[1]))))"
@@ -192,7 +199,7 @@ def _child(name: str, *args: Any) -> dict[str, Any]:
 
 def bench_convert(sizes: dict[str, int]) -> list[Figure]:
     path = _sample(sizes)
-    result = _child("convert", str(path), sizes["runs"])
+    result = _child("convert", str(path), sizes["runs"], quick=sizes is QUICK)
     times = result["times"]
     note = (
         f"{sizes['frames']} frames {sizes['size']}x{sizes['size']}, "
@@ -229,8 +236,8 @@ def bench_convert(sizes: dict[str, int]) -> list[Figure]:
 def bench_loop(sizes: dict[str, int]) -> list[Figure]:
     """The bot's pool (2 niced threads) against a pool of 2 niced processes, 3 videos each."""
     path = str(_sample(sizes))
-    thread = _child("concurrent", path, "thread", 3, 2)
-    process = _child("concurrent", path, "process", 3, 2)
+    thread = _child("concurrent", path, "thread", 3, 2, quick=sizes is QUICK)
+    process = _child("concurrent", path, "process", 3, 2, quick=sizes is QUICK)
     return [
         Figure(
             "video_loop_lag_p99_ms",
@@ -269,8 +276,8 @@ def bench_e2e(sizes: dict[str, int]) -> list[Figure]:
     from bench.video_e2e import delivery_times
 
     grid = _sample(sizes).read_bytes()
-    rounds = 1 if sizes is QUICK else 3
-    times = asyncio.run(delivery_times(grid, videos=3, rounds=rounds))
+    quick = sizes is QUICK
+    times = asyncio.run(delivery_times(grid, videos=3, rounds=1 if quick else 3, smoke=quick))
     return [
         Figure(
             "video_delivery_p50_s",

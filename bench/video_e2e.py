@@ -62,11 +62,14 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
-async def delivery_times(grid: bytes, *, videos: int, rounds: int) -> list[float]:
-    """Seconds from each final message to its sendAnimation, `videos` at once per round."""
+async def delivery_times(
+    grid: bytes, *, videos: int, rounds: int, smoke: bool = False
+) -> list[float]:
+    """Seconds from each final message to its sendAnimation, `videos` at once per round
+    (`smoke`: the bot in this process, bench/inprocess.py)."""
     model = BenchModel(step_delay=0.05)
     knobs(model).fixed_grid = grid
-    options = StageOptions(model=model, concurrency=videos, telegram_pacing=False)
+    options = StageOptions(model=model, concurrency=videos, telegram_pacing=False, smoke=smoke)
     latencies: list[float] = []
     photo = _photo()
     async with VideoStage(options) as stage:
