@@ -40,6 +40,7 @@ from storage.db import Database
 from storage.models import Job, QuotaEntry, QuotaState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import Call, FakeTelegram
+from tests.forkserver import ForkedBot, fork_bot
 from tests.helpers import (
     CHANNEL_ID,
     DISCORD_BOT_TOKEN,
@@ -47,7 +48,6 @@ from tests.helpers import (
     GUILD_ID,
     TELEGRAM_TOKEN,
     environment,
-    spawn_bot,
 )
 
 JSONDict = dict[str, Any]
@@ -106,7 +106,7 @@ class _Bot:
     def __init__(self, settings: Settings, workdir: Path) -> None:
         self._env = environment(settings)
         self._workdir = workdir
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: ForkedBot | None = None
         self.starts = 0
 
     async def start(self) -> None:
@@ -114,8 +114,7 @@ class _Bot:
         self.starts += 1
         # Each start's log stays beside the database while the run lasts (CHAOS_KEEP keeps it).
         log_path = self._workdir / f"bot-{self.starts}.log"
-        with open(log_path, "wb") as log:  # noqa: ASYNC230 - a local file, opened once
-            self.process = await spawn_bot(self._env, self._workdir, stderr=log)
+        self.process = await fork_bot(self._env, self._workdir, stderr=log_path)
 
     @property
     def alive(self) -> bool:
@@ -218,7 +217,10 @@ class Chaos:
             name = "interaction html 502"
         elif choice == 2:
             self.discord.fail_next(
-                "POST", r"/interactions$", status=503, text="upstream reset",
+                "POST",
+                r"/interactions$",
+                status=503,
+                text="upstream reset",
                 content_type="text/plain",
             )
             name = "interaction text 503"
@@ -230,8 +232,13 @@ class Chaos:
         elif choice == 4:
             status = self.rng.choice([429, 503])
             self.discord.fail_next(
-                "GET", r"^/cdn/attachments/", status=status, retry_after=0.05,
-                text="busy", content_type="text/plain", times=self.rng.randint(1, 2),
+                "GET",
+                r"^/cdn/attachments/",
+                status=status,
+                retry_after=0.05,
+                text="busy",
+                content_type="text/plain",
+                times=self.rng.randint(1, 2),
             )
             name = f"cdn {status}"
         else:
@@ -272,8 +279,9 @@ class Chaos:
     async def run(self, chats: list[tuple[JSONDict, JSONDict]], requests: int) -> None:
         window = 0.35 * requests  # seconds over which requests and faults are spread
         kills = max(3, requests // 10)
-        plan: list[tuple[float, str]] = [(self.rng.uniform(0, window), "imagine") for _ in
-                                         range(requests)]
+        plan: list[tuple[float, str]] = [
+            (self.rng.uniform(0, window), "imagine") for _ in range(requests)
+        ]
         plan += [(self.rng.uniform(0.5, window), "telegram") for _ in range(requests // 3)]
         plan += [(self.rng.uniform(0.5, window), "discord") for _ in range(requests // 3)]
         plan += [(self.rng.uniform(1.0, window), "tap") for _ in range(max(1, requests // 8))]
@@ -339,7 +347,8 @@ class Chaos:
         for request in self.requests:
             mine = [m for m in self.shown(request.chat_id) if words(m) == request.caption]
             elsewhere = [
-                m for m in self.shown()
+                m
+                for m in self.shown()
                 if words(m) == request.caption and m["chat"]["id"] != request.chat_id
             ]
             if not mine:
@@ -377,9 +386,7 @@ class Chaos:
                 problems.append(f"job {job.id}: {entry.state} but {job.status}")
 
 
-async def run_chaos(
-    seed: int, requests: int, chats: int = 4, settle_s: float = 30.0
-) -> Report:
+async def run_chaos(seed: int, requests: int, chats: int = 4, settle_s: float = 30.0) -> Report:
     """One seeded run: the fakes here, the bot as a process; returns what was found."""
     rng = random.Random(seed)
     report = Report(seed, requests)
@@ -393,12 +400,15 @@ async def run_chaos(
         if not keep:
             cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
         workdir = Path(tmp)
-        async with FakeTelegram() as tg, FakeDiscord(
-            bot_token=DISCORD_BOT_TOKEN,
-            user_token=DISCORD_USER_TOKEN,
-            guild_id=GUILD_ID,
-            channel_id=CHANNEL_ID,
-        ) as discord:
+        async with (
+            FakeTelegram() as tg,
+            FakeDiscord(
+                bot_token=DISCORD_BOT_TOKEN,
+                user_token=DISCORD_USER_TOKEN,
+                guild_id=GUILD_ID,
+                channel_id=CHANNEL_ID,
+            ) as discord,
+        ):
             discord.behaviour = model
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]

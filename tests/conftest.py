@@ -18,6 +18,7 @@ from bridge.backend import Backend
 from bridge.simulator import MidjourneyModel
 from tests.fakes.discord import FakeDiscord, ListenerView
 from tests.fakes.telegram import FakeTelegram
+from tests.forkserver import ForkedBot, fork_bot
 from tests.helpers import (
     CHANNEL_ID,
     DISCORD_BOT_TOKEN,
@@ -28,7 +29,6 @@ from tests.helpers import (
     Stack,
     StartBot,
     environment,
-    spawn_bot,
 )
 from tests.postgres import PostgresServer, postgres_server
 
@@ -199,10 +199,13 @@ def stack(
 
 @pytest.fixture
 async def bot_process(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    processes: list[asyncio.subprocess.Process] = []
+    """Start the bot in a process of its own (tests/forkserver.py); each start's log is kept
+    in the test's directory."""
+    processes: list[ForkedBot] = []
 
-    async def spawn(settings: Settings) -> asyncio.subprocess.Process:
-        process = await spawn_bot(environment(settings), tmp_path)
+    async def spawn(settings: Settings) -> ForkedBot:
+        log = tmp_path / f"bot-{len(processes) + 1}.log"
+        process = await fork_bot(environment(settings), tmp_path, stderr=log)
         processes.append(process)
         return process
 

@@ -12,7 +12,8 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import STATUS_EDITS, FakeTelegram, has_result_keys
-from tests.helpers import Stack, StartBot, environment, imagine_in, spawn_bot
+from tests.forkserver import fork_bot
+from tests.helpers import Stack, StartBot, environment, imagine_in
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ async def test_a_refused_token_at_start_exits_with_one_clear_line(
         tg.reject_token = value  # the fake answers 401 for this token
     env = environment(discord_settings())
     env[variable] = value
-    process = await spawn_bot(env, tmp_path)
+    process = await fork_bot(env, tmp_path)
     _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     lines = [line for line in err.decode().splitlines() if line.startswith("error:")]

@@ -16,7 +16,8 @@ from bot.settings import Settings
 from bot.startup import database_down, telegram_down
 from tests.cable import Cable
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import environment, free_port, spawn_bot
+from tests.forkserver import fork_bot
+from tests.helpers import environment, free_port
 
 
 def retries(caplog: pytest.LogCaptureFixture, what: str) -> list[logging.LogRecord]:
@@ -64,7 +65,7 @@ async def test_a_start_that_gives_up_says_so_in_one_line(
         overrides["telegram_api_url"] = f"http://{closed}"
     else:
         overrides["database_url"] = f"postgresql+asyncpg://mj:p%40ss@{closed}/mj"
-    process = await spawn_bot(environment(make_settings(**overrides)), tmp_path)
+    process = await fork_bot(environment(make_settings(**overrides)), tmp_path)
     _, err = await asyncio.wait_for(process.communicate(), 30)
     lines = err.decode().splitlines()
     what = "Telegram" if down == "telegram" else "Database"
