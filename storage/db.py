@@ -14,6 +14,7 @@ On Postgres an advisory lock makes bot processes that start together take turns.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import pkgutil
@@ -193,11 +194,13 @@ async def lock_chat_quota(session: AsyncSession, chat_id: int) -> None:
 # ---------------------------------------------------------------- schema
 
 
+@functools.cache
 def app_metadata() -> MetaData:
     """The application's tables: those defined by the modules of the `storage` package.
 
     Every storage module is imported first, so a table is known wherever it is defined. Tables
     that tests define on SQLModel.metadata are left out: migrations describe the app only.
+    Made once a process: copying the tables costs tens of milliseconds, at every start.
     """
     import storage
 
