@@ -6,13 +6,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from functools import partial
-from typing import Final
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import dedup, metrics, mj_commands, startup
+from bot import dedup, menu, metrics, startup
 from bot.access import GATE, GATE_GROUP
 from bot.albums import AlbumCollector
 from bot.delivery import Delivery
@@ -40,32 +39,12 @@ from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.settings import Backend as BackendName
 from bot.settings import Settings
-from bot.texts import LANGUAGES, N_, SOURCE_LANGUAGE, texts
 from bridge.accounts import Account
 from bridge.backend import Backend
 from bridge.discord_backend import DiscordBackend
 from bridge.dispatcher import Dispatcher
 
 _log = logging.getLogger(__name__)
-
-# The menu Telegram shows under "/", in each language (set_my_commands per language_code).
-_COMMANDS: Final = (
-    *mj_commands.MENU,
-    ("settings", N_("Version, aspect ratio, speed and language for this chat")),
-    ("language", N_("The language I answer in")),
-    ("quota", N_("What is left today")),
-    ("help", N_("How to use the bot")),
-)
-
-
-def command_menu(lang: str) -> list[BotCommand]:
-    _ = texts(lang)
-    return [BotCommand(name, _(description)) for name, description in _COMMANDS]
-
-
-def _telegram_code(lang: str) -> str | None:
-    """Telegram's two-letter language_code for a catalogue; None (everyone) for English."""
-    return None if lang == SOURCE_LANGUAGE else lang.split("_")[0]
 
 
 def build_application(
@@ -245,10 +224,7 @@ async def run(
         miniapp: MiniAppServer | None = None
         await startup.reach_telegram(application.bot, **wait)
         async with application:  # initialize (getMe, done above) ... shutdown
-            for lang in LANGUAGES:
-                await application.bot.set_my_commands(
-                    command_menu(lang), language_code=_telegram_code(lang)
-                )
+            await menu.publish(application.bot, db)
             await dispatcher.start()
             try:
                 if settings.miniapp_public_url:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -12,12 +13,15 @@ from typing import Any
 
 import pytest
 
+from bot import menu
 from bot.app import run
 from bot.settings import Settings
 from bridge.backend import Backend
 from bridge.simulator import MidjourneyModel
+from storage.db import Database
+from storage.state import set_state
 from tests.fakes.discord import FakeDiscord, ListenerView
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import BOT_ID, FakeTelegram
 from tests.forkserver import ForkedBot, fork_bot
 from tests.helpers import (
     CHANNEL_ID,
@@ -113,14 +117,38 @@ async def discord_fake(
         yield fake
 
 
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database made once a worker as a bot's first start leaves it: the schema at
+    head and the command menu of the fake's bot published. Each test's bot starts on a copy,
+    which spares every start the schema's creation and ten setMyCommands calls. The first
+    start itself is tested from an empty database (tests/test_migrations.py,
+    tests/test_menu_e2e.py)."""
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+
+    async def build() -> None:
+        async with Database(f"sqlite+aiosqlite:///{path}") as db, db.transaction() as session:
+            key, published = menu.state_key(BOT_ID), menu.fingerprint(menu.menus())
+            await set_state(session=session, key=key, value=published)
+
+    asyncio.run(build())
+    return path
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path, tg: FakeTelegram) -> Callable[..., Settings]:
+def make_settings(
+    tmp_path: Path, tg: FakeTelegram, database_template: Path
+) -> Callable[..., Settings]:
+    database = tmp_path / "bot.db"
+
     def make(**overrides: Any) -> Settings:
+        if "database_url" not in overrides and not database.exists():
+            shutil.copyfile(database_template, database)
         values: dict[str, Any] = {
             "telegram_bot_token": TELEGRAM_TOKEN,
             "telegram_api_url": tg.root_url,
             "midjourney_backend": "simulator",
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "database_url": f"sqlite+aiosqlite:///{database}",
             "progress_edit_interval_s": 0.05,
             "simulator_step_s": 0.01,
             # Telegram's flood limits 50 times faster, so pacing never slows a test down;

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import Enum
 from telegram.ext import CommandHandler
 
-from bot.app import build_application, command_menu
+from bot.app import build_application
 from bot.handlers.start import help_text
 from bot.keyboards import _KINDS, _LEFT_OUT, ACTION_WORDS, UNNUMBERED_WORDS, key_for
+from bot.menu import command_menu
 from bot.mj_commands import COMMANDS, DRAWING_KINDS
 from bot.pictures import caption_command
 from bot.settings import Settings

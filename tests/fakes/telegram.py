@@ -45,12 +45,14 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import PurePosixPath
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from aiohttp import ClientError, ClientSession, web
 from PIL import Image
 
 JSONDict = dict[str, Any]
+
+BOT_ID: Final = 1000  # the bot's user id unless a test gives another
 
 MB = 1024 * 1024
 
@@ -297,7 +299,7 @@ class FakeTelegram:
     def __init__(
         self,
         bot_username: str = "mj_test_bot",
-        bot_id: int = 1000,
+        bot_id: int = BOT_ID,
         *,
         flood_limits: bool = False,
         private_per_second: float = 1.0,
@@ -642,6 +644,12 @@ class FakeTelegram:
         """Calls of a method (or of any of several), in order."""
         names = {m.lower() for m in ((method,) if isinstance(method, str) else method)}
         return [call for call in self.calls if call.method.lower() in names]
+
+    def menu(self, language_code: str | None = None) -> list[tuple[str, str]]:
+        """The bot's command menu for everyone (default scope) in one language, as Telegram
+        shows it: (command, description) pairs."""
+        key = _commands_key({"language_code": language_code})
+        return [(c["command"], c["description"]) for c in self._commands.get(key, [])]
 
     def results(self, chat_id: int | None = None) -> list[Call]:
         """Delivered picture results (see Call.is_result), oldest first."""
