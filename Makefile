@@ -82,7 +82,7 @@ chromium:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
 	  echo "Could not install Chromium: the browser tests are skipped (under CI they fail)"; }
 
-# The suite runs in parallel, one worker a core (pyproject.toml's addopts: pytest-xdist).
+# The suite runs in parallel, two workers a core (pyproject.toml's addopts: pytest-xdist).
 test: lock-check $(VENV)/.stamp-dev postgres chromium catalogs
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
