@@ -279,31 +279,42 @@ class Delivery:
         """Put the outcome into the job's message: the picture (editMessageMedia) or words;
         return the message's id. Repeated after a restart, it shows the same again; a message
         that is gone is replaced by a new one, recorded before the outcome goes into it."""
-        await self.progress.settle(job.id or 0)  # no progress edit may land after this
-        message_id = job.status_message_id
+        # No progress edit may stay on top of the outcome. Words wait for one under way; a
+        # picture does not (the p99 in README "Performance"): it is put in again, by its
+        # file_id, when that edit may have landed after it.
+        racing = None
+        if media is None:
+            await self.progress.settle(job.id or 0)
+        else:
+            racing = self.progress.overtake(job.id or 0)
+        # Only the message the progress edits went to can be covered (not a new one).
+        message_id = covered = job.status_message_id
         # A picture job's message is a photo, whatever its result: words go into its caption.
         picture = media is not None or shows_picture(job)
+        shown: Message | None = None
         async for attempt in await self._retrying():
             with attempt:
                 if message_id is None:
                     message_id = await self._replace_status(job, picture)
                 try:
                     if media is not None:
-                        await self._bot.edit_message_media(
+                        put = await self._bot.edit_message_media(
                             media, job.chat_id, message_id, reply_markup=keyboard
                         )
+                        shown = put if isinstance(put, Message) else None
                     else:
                         assert body is not None
                         words = body[:CAPTION_LIMIT] if picture else body
                         await self.status.edit(job, message_id, words, keyboard, picture=picture)
                 except BadRequest as exc:
-                    if unchanged(exc):
-                        return message_id
-                    if not gone(exc):
+                    if gone(exc):
+                        message_id = None  # deleted meanwhile: a new one on the next try
+                        raise _StatusGone from exc
+                    if not unchanged(exc):
                         raise
-                    message_id = None  # deleted meanwhile: a new one on the next try
-                    raise _StatusGone from exc
         assert message_id is not None
+        if racing is not None and message_id == covered and await racing:
+            await self.status.put_again(job, message_id, media, shown, keyboard)
         return message_id
 
     async def _replace_status(self, job: Job, picture: bool) -> int:

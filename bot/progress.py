@@ -6,7 +6,9 @@ has not shown: the same one call (editMessageMedia instead of editMessageCaption
 cost Telegram nothing more; a newer preview replaces one not yet shown, and a preview that
 cannot be fetched or read leaves the caption edit alone. A job's edits stop when its outcome
 is due (`forget`), and a job already over is never edited again, so nothing that comes late
-(a slow download, a stray update) can cover a result.
+(a slow download, a stray update) can cover a result. An edit already on its way to Telegram
+when the outcome is due cannot be called back: the outcome either waits for it (`settle`), or
+goes out beside it and is put in again if the edit may have landed after it (`overtake`).
 
 Telegram counts edits against the same flood budget as messages (about 20 a minute in a group),
 so updates are coalesced: a chat's jobs take turns, and each edit shows the newest percentage.
@@ -84,7 +86,8 @@ class ProgressEditor:
         self._reading: dict[int, int | None] = {}  # jobs being read: the newest percentage
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
-        self._editing: dict[int, asyncio.Lock] = {}  # job -> held while its edit is in flight
+        # Job -> its edit in flight, done with whether the edit may have changed the message.
+        self._editing: dict[int, asyncio.Future[bool]] = {}
         self._ended: OrderedDict[int, None] = OrderedDict()
 
     def expect(self, job: Job, message_id: int | None) -> None:
@@ -147,12 +150,17 @@ class ProgressEditor:
 
     async def settle(self, job_id: int) -> None:
         """Forget the job and wait for an edit of it already under way: a progress caption
-        that landed after the result would hide the result's caption and buttons."""
+        that landed after the outcome would hide the outcome's caption and buttons."""
+        edit = self.overtake(job_id)
+        if edit is not None:
+            await asyncio.shield(edit)
+
+    def overtake(self, job_id: int) -> asyncio.Future[bool] | None:
+        """Forget the job, and hand back its edit still under way, if any: the outcome need
+        not wait for it, but must be put in again when the edit comes out True (it may have
+        landed after the outcome, hiding its picture, caption and buttons)."""
         self.forget(job_id)
-        lock = self._editing.get(job_id)
-        if lock is not None:
-            async with lock:
-                pass
+        return self._editing.get(job_id)
 
     async def aclose(self) -> None:
         for task in list(self._flushers.values()):
@@ -186,14 +194,17 @@ class ProgressEditor:
 
     async def _edit(self, status: _Status) -> None:
         job_id = status.job.id or 0
-        lock = self._editing.setdefault(job_id, asyncio.Lock())
+        if self._jobs.get(job_id) is not status:  # finished meanwhile
+            return
+        # A chat's edits go one at a time (`_flush`), so a job has at most one in flight.
+        edit = self._editing[job_id] = asyncio.get_running_loop().create_future()
+        changed = True  # until Telegram's answer says otherwise
         try:
-            async with lock:
-                if self._jobs.get(job_id) is status:  # not finished meanwhile
-                    await self._show(status)
+            changed = await self._show(status)
         finally:
-            if not lock.locked():
-                self._editing.pop(job_id, None)
+            del self._editing[job_id]
+            if not edit.done():
+                edit.set_result(changed)
 
     async def _prepare(self, status: _Status) -> None:
         """Fetch and make the photo of the newest preview not yet tried (once per preview:
@@ -208,7 +219,8 @@ class ProgressEditor:
         )
         status.photo = await asyncio.to_thread(preview_photo, pictures)
 
-    async def _show(self, status: _Status) -> None:
+    async def _show(self, status: _Status) -> bool:
+        """Make the edit; False when Telegram surely did not carry it out."""
         body = progress_text(texts(status.job.language), status.percent)
         photo, status.photo = status.photo, None
         try:
@@ -218,10 +230,14 @@ class ProgressEditor:
                 await self._status.edit(status.job, status.message_id, body, status.markup)
         except RetryAfter:
             _log.info("progress edit dropped (flood control)", extra={"chat_id": status.chat_id})
+            return False
         except BadRequest as exc:
             _log.info("progress edit refused", extra={"error": exc.message})
+            return False
         except TelegramError:
+            # A timeout or a broken connection: Telegram may have carried it out all the same.
             _log.warning("progress edit failed", exc_info=True)
+        return True
 
     def _prune(self) -> None:
         # Forget chats whose last edit is older than the interval: they may edit at once anyway.

@@ -20,6 +20,9 @@ from telegram import (
     Bot,
     InlineKeyboardMarkup,
     InputFile,
+    InputMedia,
+    InputMediaAnimation,
+    InputMediaDocument,
     InputMediaPhoto,
     Message,
     ReplyParameters,
@@ -62,6 +65,27 @@ def placeholder_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (_PLACEHOLDER_SIDE, _PLACEHOLDER_SIDE), (43, 45, 49)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _uploaded(media: InputMedia, shown: Message | None) -> InputMedia:
+    """`media` by the file_id Telegram gave it in `shown`, or itself when `shown` does not
+    tell."""
+    file_id: str | None = None
+    if shown is not None:
+        if isinstance(media, InputMediaPhoto) and shown.photo:
+            file_id = shown.photo[-1].file_id
+        elif isinstance(media, InputMediaAnimation) and shown.animation:
+            file_id = shown.animation.file_id
+        elif isinstance(media, InputMediaDocument) and shown.document:
+            file_id = shown.document.file_id
+    if file_id is None:
+        return media
+    return type(media)(
+        file_id,
+        caption=media.caption,
+        parse_mode=media.parse_mode,
+        caption_entities=media.caption_entities,
+    )
 
 
 def reply_to(job: Job) -> ReplyParameters | None:
@@ -146,3 +170,21 @@ class StatusMessages:
             return
         if isinstance(message, Message) and message.photo:
             self._placeholder = message.photo[-1].file_id
+
+    async def put_again(
+        self,
+        job: Job,
+        message_id: int,
+        media: InputMedia,
+        shown: Message | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        """Put an outcome in once more, after a progress edit that may have landed over it:
+        by the file_id of `shown` (the first put's answer), so nothing is uploaded twice.
+        Raises as `edit` does (a delivery that fails here is tried again whole)."""
+        again = _uploaded(media, shown)
+        try:
+            await self._bot.edit_message_media(again, job.chat_id, message_id, reply_markup=markup)
+        except BadRequest as exc:
+            if not unchanged(exc):
+                raise

@@ -9,6 +9,7 @@ is broken here on purpose: the caption still moves, and the result still lands o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from bot.settings import Settings
 from bridge.simulator import MidjourneyModel
 from bridge.simulator.video import knobs
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram
+from tests.fakes.telegram import STATUS_EDITS, Call, FakeTelegram, has_result_keys
 from tests.helpers import PrivateChat, StartBot, photo_bytes, small_videos
 
 _PREVIEW = r"_grid_0\.webp$"
@@ -158,6 +159,58 @@ async def test_a_preview_fetched_after_the_result_never_covers_it(
     late = [c for c in tg.calls_of(STATUS_EDITS) if tg.calls.index(c) > tg.calls.index(result)]
     assert late == [], "a progress edit landed after the result"
     shows_result_once(tg, chat.room["id"], result)
+
+
+@pytest.mark.parametrize("carried_out", [True, False], ids=["carried-out", "refused"])
+async def test_a_result_overtakes_a_preview_under_way_and_stays_on_top(
+    tg: FakeTelegram,
+    model: MidjourneyModel,
+    discord_settings: Callable[..., Settings],
+    start_bot: StartBot,
+    carried_out: bool,
+) -> None:
+    model.step_delay, model.steps = 0.4, (46,)
+    if not carried_out:
+        tg.fail_next("editMessageMedia", error_code=400, when=lambda p: not has_result_keys(p))
+    preview_held, result_came = asyncio.Event(), asyncio.Event()
+    overtook: list[bool] = []
+
+    async def slow_preview(call: Call) -> None:
+        # Telegram takes its time over the preview: it answers only once the result arrived.
+        if call.method == "editMessageMedia" and not call.carries_result:
+            preview_held.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(result_came.wait(), 3)
+            preview_held.clear()
+        elif call.carries_result and not result_came.is_set():
+            overtook.append(preview_held.is_set())
+            result_came.set()
+
+    tg.on_call = slow_preview
+    await start_bot(discord_settings())
+    chat = PrivateChat(tg, 308, language_code="en")
+    chat.say("/imagine a lighthouse in the rain")
+
+    (result,) = await tg.wait_for_results(timeout=10)
+    assert overtook == [True], "the result waited for the preview under way"
+    answered = await tg.wait_for(
+        "editMessageMedia", lambda c: c.response is not None and not c.carries_result
+    )
+    (preview,) = answered
+    assert preview.ok is carried_out
+    if carried_out:  # it landed after the result: the result is put in again, by its file_id
+        again = (await tg.wait_for_results(count=2, timeout=10))[-1]
+        assert again.files == {}, "put in again without a second upload"
+        assert tg.calls.index(preview) < tg.calls.index(again)
+        assert preview.params["message_id"] == again.params["message_id"]
+    await asyncio.sleep(0.3)  # time for a wrong call to show up
+    puts = [c for c in tg.calls_of("editMessageMedia") if c.carries_result]
+    assert len(puts) == (2 if carried_out else 1), "put in again only after a preview that landed"
+    assert len(tg.bot_messages(chat.room["id"])) == 1, "one message per job"
+    message = tg.message(chat.room["id"], result.params["message_id"])
+    assert message is not None
+    assert "U1" in keys(message), "the result's keys, not the preview's ✖️ Cancel"
+    assert message["photo"][-1]["file_id"] == result.result["photo"][-1]["file_id"]
 
 
 async def test_a_video_shows_its_four_clips_as_one_picture(
