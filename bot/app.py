@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -33,7 +34,6 @@ from bot.handlers import (
 from bot.health import Health
 from bot.miniapp.links import MiniAppLinks
 from bot.miniapp.region import Region
-from bot.miniapp.server import MiniAppServer, build_app
 from bot.polling import HoldingApplication, HoldingBot
 from bot.ratelimit import ChatPacedRateLimiter
 from bot.services import BotApplication, BotContext, Services
@@ -43,6 +43,9 @@ from bridge.accounts import Account
 from bridge.backend import Backend
 from bridge.discord_backend import DiscordBackend
 from bridge.dispatcher import Dispatcher
+
+if TYPE_CHECKING:
+    from bot.miniapp.server import MiniAppServer
 
 _log = logging.getLogger(__name__)
 
@@ -228,6 +231,10 @@ async def run(
             await dispatcher.start()
             try:
                 if settings.miniapp_public_url:
+                    # Imported here, as health.py's server: aiohttp's web server is about
+                    # 2 MiB of RSS that a bot without these never needs (README "Performance").
+                    from bot.miniapp.server import MiniAppServer, build_app
+
                     page = build_app(
                         Region(services, application.bot),
                         settings.telegram_bot_token.get_secret_value(),
