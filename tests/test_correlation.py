@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -160,6 +161,17 @@ def test_a_message_seen_by_both_sessions_is_taken_once() -> None:
     deleted = Deleted("100", CHANNEL)
     correlator.applied(deleted)
     assert correlator.duplicate(deleted)
+
+
+def test_what_is_remembered_of_a_message_holds_none_of_it() -> None:
+    # Thousands are remembered: a digest each, not the event with its buttons and pictures.
+    correlator, first, _ = two_jobs()
+    prompt = " ".join(["a red fox", str(id(correlator))])  # a string of this test's own
+    event = replace(progress("100"), prompt=prompt)
+    held = sys.getrefcount(prompt)
+    apply(correlator, first, event)
+    assert sys.getrefcount(prompt) == held
+    assert correlator.duplicate(replace(event, ref=ref("100", nonce="n1")))
 
 
 def test_an_unmatched_copy_does_not_hide_the_copy_that_carries_the_key() -> None:
