@@ -23,6 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -89,6 +90,10 @@ class ProgressEditor:
         # Job -> its edit in flight, done with whether the edit may have changed the message.
         self._editing: dict[int, asyncio.Future[bool]] = {}
         self._ended: OrderedDict[int, None] = OrderedDict()
+        # Previews are drawn in one thread of their own, not in the loop's default pool: each
+        # thread doing Pillow's work keeps a malloc arena of its own, several MiB of RSS
+        # apiece (README "Performance"), and a glimpse can wait for the one before it.
+        self._drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
 
     def expect(self, job: Job, message_id: int | None) -> None:
         """The job's status message was just posted (None: none could be): its progress
@@ -166,6 +171,7 @@ class ProgressEditor:
         for task in list(self._flushers.values()):
             task.cancel()
         await asyncio.gather(*self._flushers.values(), return_exceptions=True)
+        self._drawing.shutdown(wait=False, cancel_futures=True)
 
     def _stale(self, chat_id: int) -> list[_Status]:
         return [
@@ -217,7 +223,8 @@ class ProgressEditor:
         pictures = await fetch_previews(
             self._fetch, links, status.job.account, self._preview_timeout
         )
-        status.photo = await asyncio.to_thread(preview_photo, pictures)
+        loop = asyncio.get_running_loop()
+        status.photo = await loop.run_in_executor(self._drawing, preview_photo, pictures)
 
     async def _show(self, status: _Status) -> bool:
         """Make the edit; False when Telegram surely did not carry it out."""

@@ -3,14 +3,19 @@ the photo the bot makes of them (bot/previews.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
+import time
 from typing import Any
 
 from PIL import Image
 
+from bot import progress
 from bot.previews import preview_photo
 from bridge.parser import parse
 from bridge.simulator import MidjourneyModel
+from storage.models import Job
 
 
 class _Channel:
@@ -119,3 +124,34 @@ def test_a_cell_that_is_missing_or_unreadable_stays_dark_and_none_at_all_gives_n
     assert max(picture.getpixel((24, 8))) < 80  # the missing cell
     assert preview_photo([None, b"not a picture"]) is None
     assert preview_photo([]) is None
+
+
+async def test_previews_are_drawn_one_at_a_time_in_a_thread_of_their_own(
+    monkeypatch: Any,
+) -> None:
+    # Each thread that runs Pillow keeps a malloc arena of its own (README "Performance").
+    drawing: list[str] = []
+    at_once = peak = 0
+
+    def draw(pictures: list[bytes | None]) -> bytes:
+        nonlocal at_once, peak
+        at_once += 1
+        peak = max(peak, at_once)
+        drawing.append(threading.current_thread().name)
+        time.sleep(0.01)  # long enough for a second thread to overlap, were there one
+        at_once -= 1
+        return b"jpeg"
+
+    async def fetch(url: str, account: str | None) -> bytes:
+        return b"webp"
+
+    monkeypatch.setattr(progress, "preview_photo", draw)
+    editor = progress.ProgressEditor(
+        bot=None, db=None, status=None, interval=1, fetch=fetch  # type: ignore[arg-type]
+    )
+    jobs = [progress._Status(Job(id=n, chat_id=n), n, previews=(f"u{n}",)) for n in range(6)]
+    await asyncio.gather(*(editor._prepare(status) for status in jobs))
+    await editor.aclose()
+    assert [status.photo for status in jobs] == [b"jpeg"] * 6
+    assert peak == 1
+    assert {name.rsplit("_", 1)[0] for name in drawing} == {"previews"}
