@@ -7,7 +7,7 @@ once per test worker, then forks a child for each start. Each child is still a p
 own, with its own pid, memory and event loop, running `bot.__main__.main()` under the
 environment and directory given; SIGKILL ends it as it ends a deployment. Only the interpreter's
 start and the imports are skipped. The shipped command itself, `python -m bot`, stays covered by
-the tests that run it (tests/test_newcomer_e2e.py and tests/test_settings.py).
+the test that runs it as a newcomer would (tests/test_newcomer_e2e.py).
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,7 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import Backend, Settings, SettingsError, load_settings
 from storage.models import JobKind
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.forkserver import fork_bot
 
 
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,25 +66,17 @@ def test_malformed_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.slow  # a process of its own
-def test_start_without_a_token_exits_with_one_line_naming_it(tmp_path: Path) -> None:
+async def test_start_without_a_token_exits_with_one_line_naming_it(tmp_path: Path) -> None:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("TELEGRAM_", "DISCORD_", "MJ_", "MIDJOURNEY_"))
     }
-    env["PYTHONPATH"] = str(ROOT)
     # The working directory has no .env, as on a fresh checkout.
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
+    process = await fork_bot(env, tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode != 0
+    lines = err.decode().strip().splitlines()
     assert len(lines) == 1
     assert "TELEGRAM_BOT_TOKEN" in lines[0]
 
