@@ -16,9 +16,7 @@ from tests.forkserver import fork_bot
 from tests.helpers import Stack, StartBot, environment, imagine_in
 
 
-@pytest.mark.parametrize(
-    "method", ["sendPhoto", "editMessageMedia", "editMessageCaption"]
-)
+@pytest.mark.parametrize("method", ["sendPhoto", "editMessageMedia", "editMessageCaption"])
 async def test_telegram_429_storm_still_delivers_everything_once(
     tg: FakeTelegram, make_settings: Callable[..., Settings], start_bot: StartBot, method: str
 ) -> None:
@@ -32,7 +30,14 @@ async def test_telegram_429_storm_still_delivers_everything_once(
     for chat in chats:
         (message,) = tg.bot_messages(chat)
         assert message.get("reply_markup"), "the job's message holds the result"
-    assert len([c for c in tg.calls_of(method) if not c.ok]) == 4
+    failed = [c.response or {} for c in tg.calls_of(method) if not c.ok]
+    assert len([f for f in failed if f.get("error_code") == 429]) == 4
+    # Besides the storm, only a result put in again after a progress edit that may have
+    # landed over it (bot/progress.py overtake), which Telegram answers "not modified"
+    # when that edit had in fact come first.
+    assert all(
+        f.get("error_code") == 429 or "not modified" in f.get("description", "") for f in failed
+    )
     await asyncio.sleep(0.1)
     assert len(tg.results()) == 3
 
@@ -77,8 +82,9 @@ async def test_a_late_5xx_after_discord_took_the_interaction_still_delivers_once
     await stack.start()
     # Discord runs the interaction, then its edge answers an HTML 502: the retry repeats the
     # nonce, which Discord drops, and the job waits for Midjourney's messages.
-    discord_fake.fail_next("POST", r"/interactions$", status=502, text="<html>502</html>",
-                           late=True)
+    discord_fake.fail_next(
+        "POST", r"/interactions$", status=502, text="<html>502</html>", late=True
+    )
     await imagine_in(tg, 1)
     photo = (await tg.wait_for_results(timeout=15))[0]
     assert photo.ok
