@@ -24,15 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.backlog import bench_utilization
 from bench.common import ROOT, Figure, bench_process, noise_png
-from bench.e2e import (
-    Sizes,
-    Tally,
-    bench_flood,
-    bench_latency,
-    bench_memory,
-    bench_utilization,
-)
+from bench.e2e import Sizes, Tally, bench_latency
+from bench.flood import bench_flood
+from bench.memory import bench_memory
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 GRID_BYTES = 2 * 1024 * 1024

@@ -1,4 +1,6 @@
-"""Benchmarks that drive the real bot end to end: a child process against the fakes.
+"""Benchmarks that drive the real bot end to end: a child process against the fakes. Here: the
+sizes, the settling of a run, and the latency (figures 1 and 4); bench/backlog.py,
+bench/flood.py and bench/memory.py hold the others.
 
 Each run starts a fresh stage (fakes, temporary database, bot process; in `--quick` runs the bot
 in this process) so runs cannot leak into one another.
@@ -13,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import Figure, flat_png, percentile, summary_ms
+from bench.common import Figure, percentile, summary_ms
 from bench.harness import (
     PLUMBING,
     UNPACED_RATE,
@@ -82,7 +84,7 @@ class Sizes:
         )
 
 
-def _private_chats(stage: Stage, count: int, first_id: int) -> list[tuple[JSON, JSON]]:
+def private_chats(stage: Stage, count: int, first_id: int) -> list[tuple[JSON, JSON]]:
     pairs = []
     for n in range(count):
         user = stage.tg.user(first_id + n)
@@ -90,7 +92,7 @@ def _private_chats(stage: Stage, count: int, first_id: int) -> list[tuple[JSON, 
     return pairs
 
 
-def _job_calls(stage: Stage) -> list[Call]:
+def calls_of_jobs(stage: Stage) -> list[Call]:
     """Every call the bot made for jobs: no plumbing, no progress edits."""
     return [
         call
@@ -105,7 +107,7 @@ def _last_call_at(stage: Stage) -> float:
     return max(busy, default=0.0)
 
 
-async def _quiet(stage: Stage, seconds: float, timeout: float) -> None:  # noqa: ASYNC109
+async def quiet(stage: Stage, seconds: float, timeout: float) -> None:  # noqa: ASYNC109
     """Wait until the bot has made no Telegram call (long polls aside) for `seconds`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() - _last_call_at(stage) < seconds:
@@ -144,7 +146,7 @@ class Settled:
 STUCK_AFTER_S = 5.0
 
 
-async def _settle(
+async def settle(
     stage: Stage,
     jobs: int,
     timeout: float,  # noqa: ASYNC109 (a deadline on a polling loop)
@@ -206,20 +208,20 @@ async def _latency_run(
         # One job per chat: Telegram's per-chat pacing (about 1 message/s) would otherwise
         # queue a chat's photos behind its own status messages, which an instant Midjourney
         # makes far denser than real jobs (tens of seconds each) ever do.
-        chats = _private_chats(stage, jobs, 10_000)
+        chats = private_chats(stage, jobs, 10_000)
         prompts = [unique_prompt("latency", n) for n in range(jobs)]
         started = time.monotonic()
         for (chat, user), prompt in zip(chats, prompts, strict=True):
             stage.imagine(chat, user, prompt)
-        settled = await _settle(stage, jobs, timeout=120)
+        settled = await settle(stage, jobs, timeout=120)
         elapsed = time.monotonic() - started
         # Stragglers (late progress edits) count too.
-        await _quiet(stage, sizes.quiet_s, timeout=10)
+        await quiet(stage, sizes.quiet_s, timeout=10)
         photos = stage.photos_by_prompt()
         # A lost job has no photo: it is counted in the tally, not in the percentiles.
         latencies = [photos[p].at - stage.discord.finals[p] for p in prompts if p in photos]
         lost = tally.record(run, jobs, settled)
-        job_calls = _job_calls(stage)
+        job_calls = calls_of_jobs(stage)
         progress_edits = sum(1 for call in stage.tg.calls if is_progress_edit(call))
         warnings = stage.bot.warnings() if stage.bot else []
         previews = stage.discord.previews
@@ -323,337 +325,6 @@ async def bench_latency(sizes: Sizes, grid_png: bytes, tally: Tally) -> list[Fig
                 "why": "edits of the status message (its place in the queue, its percentage)"
                 " are progress edits",
                 "run": "the bridge-latency run",
-            },
-        ),
-    ]
-
-
-# -- 2 and 3: slot utilization and slot gap under a backlog ----------------------------------
-
-
-def _time_weighted_mean(log: list[tuple[float, int]], start: float, end: float) -> float:
-    """Mean of a step function given as (time, new value) changes, over [start, end]."""
-    value = 0
-    for at, new in log:
-        if at > start:
-            break
-        value = new
-    area, cursor = 0.0, start
-    for at, new in log:
-        if at <= start:
-            continue
-        if at >= end:
-            break
-        area += value * (at - cursor)
-        value, cursor = new, at
-    area += value * (end - cursor)
-    return area / (end - start)
-
-
-@dataclass
-class BacklogRun:
-    utilization_pct: float
-    finals: list[float]  # when each result went onto the gateway, in order
-    refills: list[float]  # when each job sent into a freed slot reached Discord, in order
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def gaps(self) -> list[float]:
-        # The k-th slot to free (k-th final message) is refilled by the k-th interaction after
-        # the gate: the dispatcher hands out waiting jobs first come, first served. Pairing
-        # order statistics never pairs an interaction with a final message after it.
-        return [refill - final for refill, final in zip(self.refills, self.finals, strict=False)]
-
-
-async def backlog_run(
-    sizes: Sizes,
-    tally: Tally,
-    *,
-    job_s: float,
-    spread: float,
-    run: str,
-    trace_path: str | None = None,
-) -> BacklogRun:
-    """A backlog of util_jobs jobs at MJ_CONCURRENCY=util_concurrency, each taking Midjourney
-    job_s ± spread (seeded).
-
-    The gate holds Midjourney until every job is queued in the bot, so a backlog exists for the
-    whole window: gate opened -> the last interaction arrives (after it, nothing waits).
-    """
-    jobs, slots = sizes.util_jobs, sizes.util_concurrency
-    rng = random.Random(11)
-    # No progress steps: one sleep between "Waiting to start" and the result.
-    model = BenchModel(
-        step_delay=job_s,
-        steps=(),
-        fixed_image=flat_png(),
-        gate=asyncio.Event(),
-        next_delays=[job_s * rng.uniform(1 - spread, 1 + spread) for _ in range(jobs)],
-        previews=sizes.previews,
-    )
-    rate = sizes.util_chat_rate
-    options = StageOptions(
-        model=model,
-        concurrency=slots,
-        trace_path=trace_path,
-        smoke=sizes.smoke,
-        extra_settings={} if rate is None else {"telegram_chat_rate": rate},
-    )
-    async with Stage(options) as stage:
-        # One job per chat, so per-chat pacing does not stretch the queueing phase.
-        chats = _private_chats(stage, jobs, 20_000)
-        prompts = [unique_prompt("util", n) for n in range(jobs)]
-        for (chat, user), prompt in zip(chats, prompts, strict=True):
-            stage.imagine(chat, user, prompt)
-        # Every job queued: all status messages posted, the slots taken, and the bot done with
-        # its "Queued" edits.
-        await stage.until(
-            lambda: stage.count("sendPhoto") >= jobs and model.in_flight >= slots,
-            timeout=120,
-            what="the backlog to be queued",
-        )
-        await _quiet(stage, sizes.quiet_s, timeout=60)
-        gate_opened = time.monotonic()
-        assert model.gate is not None
-        model.gate.set()
-        await stage.until(
-            lambda: len(stage.discord.finals) >= jobs, timeout=120 + jobs * job_s, what="results"
-        )
-        tally.record(run, jobs, await _settle(stage, jobs, timeout=120))
-        arrivals = sorted(stage.discord.arrivals)
-        finals = sorted(t for t in stage.discord.finals.values() if t >= gate_opened)
-        log = list(model.in_flight_log)
-
-    backlog_end = arrivals[-1]  # the last job left the queue
-    mean_in_flight = _time_weighted_mean(log, gate_opened, backlog_end)
-    refills = [t for t in arrivals if t > gate_opened]
-    result = BacklogRun(round(mean_in_flight / slots * 100, 1), finals, refills)
-    result.details = {
-        "jobs": jobs,
-        "mj_concurrency": slots,
-        "midjourney_job_s": f"{job_s:g} ± {spread:.0%}",
-        "window_s": round(backlog_end - gate_opened, 3),
-        "mean_in_flight": round(mean_in_flight, 3),
-        "gap_ms": summary_ms(result.gaps),
-    }
-    return result
-
-
-async def bench_utilization(sizes: Sizes, tally: Tally) -> list[Figure]:
-    """Slots under a backlog, in two runs.
-
-    - target run: Midjourney takes 1 s ± 50 % a job. Many times shorter than any real job,
-      and the shortest length at which the gap target (20 ms) and 98 % agree.
-    - stress run (information): 50 ms a job, all alike, so the 3 slots free in the same
-      millisecond wave after wave, 60 results a second. What utilization then shows is the
-      refill's fixed cost (gateway read, send, the fake's HTTP parsing: about 2 ms) against
-      50 ms, and the gap p99 is that of a bot busy with 60 results a second.
-    """
-    target = await backlog_run(sizes, tally, job_s=sizes.util_job_s, spread=0.5, run="utilization")
-    stress = await backlog_run(
-        sizes, tally, job_s=sizes.util_stress_job_s, spread=0.0, run="utilization (stress)"
-    )
-    return [
-        Figure(
-            "slot_utilization_pct",
-            "slot utilization while a backlog exists",
-            target.utilization_pct,
-            "%",
-            target=98,
-            better="higher",
-            details=target.details,
-        ),
-        Figure(
-            "slot_gap_p99_ms",
-            "gap slot freed → next interaction sent, p99",
-            round(percentile(target.gaps, 99) * 1000, 1),
-            "ms",
-            target=20,
-            details=target.details,
-        ),
-        Figure(
-            "slot_utilization_stress_pct",
-            "… utilization, stress (50 ms jobs in lockstep)",
-            stress.utilization_pct,
-            "%",
-            better="higher",
-            details=stress.details,
-        ),
-        Figure(
-            "slot_gap_stress_p99_ms",
-            "… gap p99, stress",
-            round(percentile(stress.gaps, 99) * 1000, 1),
-            "ms",
-            details=stress.details,
-        ),
-    ]
-
-
-# -- 5: Telegram 429s ------------------------------------------------------------------------
-
-
-async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
-    """4 chats (2 groups, 2 private), 10 jobs each sent at once, progress edits on.
-
-    The fake enforces Telegram's limits: 20 sends/edits a minute in a group, a burst of 3 then
-    1/s in a private chat. Everything time-related runs `flood_time_scale` times faster, on
-    both sides alike: the fake's windows and retry_after (window_scale), the bot's pacing
-    (TELEGRAM_CHAT_RATE, the bot's own knob for this), Midjourney's steps and the progress
-    edit interval, so the counts are those of the real-time run.
-    """
-    per_chat = sizes.flood_jobs_per_chat
-    scale = sizes.flood_time_scale
-    model = BenchModel(
-        step_delay=sizes.flood_step_s / scale, fixed_image=flat_png(), previews=sizes.previews
-    )
-    options = StageOptions(
-        model=model,
-        concurrency=3,
-        flood_limits=True,
-        window_scale=1 / scale,
-        progress_interval=3.0 / scale,
-        extra_settings={"telegram_chat_rate": scale},
-        smoke=sizes.smoke,
-    )
-    async with Stage(options) as stage:
-        tg = stage.tg
-        members = [tg.user(30_000 + n) for n in range(4)]
-        chats = [
-            (tg.group(-30_001, "Bench group A"), members[0]),
-            (tg.group(-30_002, "Bench group B"), members[1]),
-            (tg.private_chat(members[2]), members[2]),
-            (tg.private_chat(members[3]), members[3]),
-        ]
-        jobs = per_chat * len(chats)
-        started = time.monotonic()
-        for n in range(jobs):  # interleaved, as chats would write
-            chat, user = chats[n % len(chats)]
-            stage.imagine(chat, user, unique_prompt("flood", n))
-        tally.record("flood", jobs, await _settle(stage, jobs, timeout=240))
-        elapsed = time.monotonic() - started
-        failed = [c for c in tg.calls if c.response and c.response.get("error_code") == 429]
-        per_chat_429 = Counter(str(c.chat_id) for c in failed)
-        per_method_429 = Counter(c.method for c in failed)
-        progress_edits = sum(1 for c in tg.calls if c.ok and is_progress_edit(c))
-        calls = Counter(c.method for c in _job_calls(stage) if c.ok)
-        flood_429s = tg.flood_429s
-        previews = stage.discord.previews
-    return [
-        Figure(
-            "telegram_429s",
-            "Telegram 429s in a 4-chat, 40-job backlog",
-            flood_429s,
-            "429s",
-            target=0,
-            details={
-                "jobs": jobs,
-                "chats": "2 groups + 2 private, jobs interleaved",
-                "by_chat": dict(per_chat_429),
-                "by_method": dict(per_method_429),
-                "progress_edits_shown": progress_edits,
-                "simulator_previews": previews,
-                "successful_calls": dict(calls),
-                "midjourney_step_s_real_scale": sizes.flood_step_s,
-                "progress_edit_interval_s_real_scale": options.progress_interval * scale,
-                "time_scale": scale,
-                "wall_time_s": round(elapsed, 2),
-                "real_scale_equivalent_s": round(elapsed * scale, 1),
-            },
-        )
-    ]
-
-
-# -- 7: memory -----------------------------------------------------------------------------------
-
-
-async def _memory_queued(sizes: Sizes) -> tuple[dict[str, float], dict[str, float]]:
-    """RSS of the bot process with `memory_queued` jobs waiting (Midjourney held at a gate)."""
-    model = BenchModel(
-        step_delay=0, fixed_image=flat_png(), gate=asyncio.Event(), previews=sizes.previews
-    )
-    options = StageOptions(model=model, concurrency=3, telegram_pacing=False, smoke=sizes.smoke)
-    async with Stage(options) as stage:
-        assert stage.bot is not None
-        idle = stage.bot.rss()
-        chats = _private_chats(stage, 50, 40_000)
-        for n in range(sizes.memory_queued):
-            chat, user = chats[n % len(chats)]
-            stage.imagine(chat, user, unique_prompt("queued", n))
-        await stage.until(
-            lambda: stage.count("sendPhoto") >= sizes.memory_queued,
-            timeout=120,
-            what="the queue to fill",
-        )
-        await _quiet(stage, sizes.quiet_s, timeout=60)
-        return idle, stage.bot.rss()
-
-
-async def _memory_growth(
-    sizes: Sizes, tally: Tally
-) -> tuple[dict[str, float], dict[str, float], float]:
-    """RSS after a warm-up, then after `memory_measured` more completed jobs, in batches."""
-    model = BenchModel(step_delay=0, fixed_image=flat_png(), previews=sizes.previews)
-    options = StageOptions(model=model, concurrency=10, telegram_pacing=False, smoke=sizes.smoke)
-    async with Stage(options) as stage:
-        assert stage.bot is not None
-        chats = _private_chats(stage, 50, 50_000)
-        done = 0
-        settled = Settled(delivered=0, lost=[])
-
-        async def complete(count: int) -> None:
-            nonlocal done, settled
-            target = done + count
-            while done < target:
-                batch = min(sizes.memory_batch, target - done)
-                for n in range(done, done + batch):
-                    chat, user = chats[n % len(chats)]
-                    stage.imagine(chat, user, unique_prompt("growth", n))
-                done += batch
-                settled = await _settle(stage, done, timeout=120)
-            tally.record("memory", done, settled)
-            await _quiet(stage, sizes.quiet_s, timeout=30)
-
-        await complete(sizes.memory_warmup)
-        warm = stage.bot.rss()
-        started = time.monotonic()
-        await complete(sizes.memory_measured)
-        elapsed = time.monotonic() - started
-        return warm, stage.bot.rss(), elapsed
-
-
-async def bench_memory(sizes: Sizes, tally: Tally) -> list[Figure]:
-    idle, queued = await _memory_queued(sizes)
-    warm, after, elapsed = await _memory_growth(sizes, tally)
-    growth = (after["VmRSS"] - warm["VmRSS"]) / warm["VmRSS"] * 100
-    how = (
-        "VmRSS of the bot process (/proc/<pid>/status); fakes live in the bench process."
-        " Telegram pacing is lifted (TELEGRAM_CHAT_RATE=1000) for these runs only, and results"
-        " are small PNGs: the fakes keep every upload."
-    )
-    return [
-        Figure(
-            "rss_1000_queued_mb",
-            f"RSS with {sizes.memory_queued:,} jobs queued",
-            queued["VmRSS"],
-            "MiB",
-            target=120,
-            details={"idle_after_start": idle, "queued": queued, "how": how},
-        ),
-        Figure(
-            "rss_growth_pct",
-            f"RSS growth over {sizes.memory_measured:,} completed jobs",
-            round(growth, 2),
-            "%",
-            target=5,
-            details={
-                "after_warmup": warm,
-                "warmup_jobs": sizes.memory_warmup,
-                "after_measured_jobs": after,
-                "measured_jobs": sizes.memory_measured,
-                "batch": sizes.memory_batch,
-                "mj_concurrency": 10,
-                "measured_phase_s": round(elapsed, 2),
-                "how": how,
             },
         ),
     ]

@@ -1,6 +1,6 @@
 """Where a slot refill's time goes: `.venv/bin/python -m bench.refill [--jobs N]`.
 
-The utilization stress run (bench/e2e.py: 50 ms jobs in lockstep, 3 slots, a backlog) with
+The utilization stress run (bench/backlog.py: 50 ms jobs in lockstep, 3 slots, a backlog) with
 bench/trace.py's stamps in the bot. Each result that freed a slot for a waiting job is followed
 from the fake's stamp (as it goes onto the gateway) through the bot's seams to the next
 interaction's arrival at the fake; both processes read the same monotonic clock. Prints the p50
@@ -21,8 +21,9 @@ import tempfile
 from bisect import bisect_left
 from pathlib import Path
 
+from bench.backlog import backlog_run
 from bench.common import loopback_only, quiet_logging
-from bench.e2e import Sizes, Tally, backlog_run
+from bench.e2e import Sizes, Tally
 from bench.trace import Stamp
 
 # (trace stage, key prefix, what has happened by then), in the order a refill passes them.
