@@ -25,8 +25,6 @@ from bench.harness import (
     unique_prompt,
 )
 
-# -- 2 and 3: slot utilization and slot gap under a backlog ----------------------------------
-
 
 def _time_weighted_mean(log: list[tuple[float, int]], start: float, end: float) -> float:
     """Mean of a step function given as (time, new value) changes, over [start, end]."""

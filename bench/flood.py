@@ -21,8 +21,6 @@ from bench.harness import (
     unique_prompt,
 )
 
-# -- 5: Telegram 429s ------------------------------------------------------------------------
-
 
 async def bench_flood(sizes: Sizes, tally: Tally) -> list[Figure]:
     """4 chats (2 groups, 2 private), 10 jobs each sent at once, progress edits on.

@@ -22,8 +22,6 @@ from bench.harness import (
     unique_prompt,
 )
 
-# -- 7: memory -----------------------------------------------------------------------------------
-
 
 async def _memory_queued(sizes: Sizes) -> tuple[dict[str, float], dict[str, float]]:
     """RSS of the bot process with `memory_queued` jobs waiting (Midjourney held at a gate)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from telegram.request import RequestData
 
 from bot import metrics
 from bot.logs import configure_logging
@@ -80,12 +81,13 @@ async def test_progress_edits_are_throttled_per_chat(
     sent: list[float] = []
     do_request = metrics.ObservedRequest.do_request
 
-    async def stamped(self: Any, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        data = kwargs.get("request_data") or (args[1] if len(args) > 1 else None)
-        parameters = json.dumps(data.json_parameters if data is not None else {})
+    async def stamped(
+        self: Any, url: str, *, request_data: RequestData | None = None, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        parameters = json.dumps(request_data.json_parameters if request_data else {})
         if url.endswith(STATUS_EDITS) and "%" in parameters:
             sent.append(time.monotonic())
-        return await do_request(self, url, *args, **kwargs)
+        return await do_request(self, url, request_data=request_data, **kwargs)
 
     monkeypatch.setattr(metrics.ObservedRequest, "do_request", stamped)
     model = MidjourneyModel(step_delay=0.04, steps=tuple(range(5, 100, 5)), image_size=128)
